@@ -1,0 +1,233 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
+import * as core from '@actions/core'
+import * as tc from '@actions/tool-cache'
+import * as tar from 'tar-stream'
+import { SAFE_NAME } from './checksums.js'
+import { download } from './download.js'
+import { ActionError, describeError } from './errors.js'
+import { bytes, rate, seconds } from './format.js'
+import { requiredFiles, type ReleaseArchive } from './variants.js'
+
+export interface ArchiveFile {
+  name: string
+  size: number
+  sha256: string
+}
+
+/** The verified, extracted files of one archive, in a directory this run may read and link. */
+export interface ArchiveContent {
+  archive: ReleaseArchive
+  dir: string
+  files: ArchiveFile[]
+  /** Newest entry time inside the archive, in ms since the epoch. */
+  newestMtime: number
+  cached: boolean
+}
+
+/** Written next to the extracted files in the tool cache, after verification. */
+interface CacheRecord {
+  asset: string
+  sha512: string
+  files: ArchiveFile[]
+  newestMtime: number
+}
+
+const RECORD = '.hook-archive.json'
+const CACHE_ARCH = 'any'
+
+/**
+ * The tool cache is keyed by content, never by release tag: hook's `latest` is re-uploaded on
+ * every merge, so a tag-keyed entry would serve stale bytes. A semver prerelease carries the
+ * SHA-512 (first 256 bits; the full digest is checked against the record on every hit).
+ */
+export function cacheKey(archive: ReleaseArchive): { tool: string; version: string } {
+  return { tool: `hook_${archive.id}`, version: `0.0.0-sha512-${archive.sha512.slice(0, 64)}` }
+}
+
+export interface FetchOptions {
+  url: string
+  timeoutMs: number
+  /** A private directory of this run where staging copies may be made. */
+  workDir: string
+}
+
+export async function fetchArchive(
+  archive: ReleaseArchive,
+  opts: FetchOptions
+): Promise<ArchiveContent> {
+  const hit = await fromCache(archive)
+  if (hit) return hit
+  const started = Date.now()
+  const file = await download(opts.url, archive.asset, opts.timeoutMs)
+  try {
+    const { size } = await stat(file)
+    const downloaded = Date.now()
+    await verifySha512(file, archive, opts.url)
+    const verified = Date.now()
+    const staging = path.join(opts.workDir, `${archive.id}-${randomUUID()}`)
+    const content = await extract(file, archive, staging)
+    const extracted = Date.now()
+    const total = content.files.reduce((sum, f) => sum + f.size, 0)
+    core.info(
+      `${archive.asset}: downloaded ${bytes(size)} in ${seconds(downloaded - started)} (${rate(size, downloaded - started)}), ` +
+        `sha512 verified in ${seconds(verified - downloaded)}, extracted ${content.files.length} files (${bytes(total)}) in ${seconds(extracted - verified)}`
+    )
+    await saveToCache(content)
+    return content
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+async function fromCache(archive: ReleaseArchive): Promise<ArchiveContent | undefined> {
+  const { tool, version } = cacheKey(archive)
+  const dir = tc.find(tool, version, CACHE_ARCH)
+  if (dir === '') return undefined
+  try {
+    const record = JSON.parse(await readFile(path.join(dir, RECORD), 'utf8')) as CacheRecord
+    if (record.sha512 !== archive.sha512) throw new Error('its record names another sha512')
+    for (const f of record.files) {
+      const s = await stat(path.join(dir, f.name))
+      if (!s.isFile() || s.size !== f.size)
+        throw new Error(`${f.name} is not the recorded ${f.size} bytes`)
+    }
+    core.info(
+      `${archive.asset}: tool cache hit (sha512 ${archive.sha512.slice(0, 16)}…), ${record.files.length} files, no download`
+    )
+    return { archive, dir, files: record.files, newestMtime: record.newestMtime, cached: true }
+  } catch (err) {
+    core.warning(
+      `${archive.asset}: ignoring the damaged tool cache entry ${dir} (${describeError(err)}); downloading again`
+    )
+    return undefined
+  }
+}
+
+async function saveToCache(content: ArchiveContent): Promise<void> {
+  const { tool, version } = cacheKey(content.archive)
+  // A parallel job on the same runner may have cached it meanwhile; caching again would delete
+  // the files under that job's feet.
+  if (tc.find(tool, version, CACHE_ARCH) !== '') return
+  const record: CacheRecord = {
+    asset: content.archive.asset,
+    sha512: content.archive.sha512,
+    files: content.files,
+    newestMtime: content.newestMtime
+  }
+  try {
+    await writeFile(path.join(content.dir, RECORD), `${JSON.stringify(record, null, 2)}\n`)
+    await tc.cacheDir(content.dir, tool, version, CACHE_ARCH)
+  } catch (err) {
+    // The bundle is built from this run's own verified copy; a cache that cannot be written
+    // only costs the next run a download.
+    core.warning(
+      `${content.archive.asset}: could not save to the tool cache: ${describeError(err)}`
+    )
+  }
+}
+
+export async function verifySha512(
+  file: string,
+  archive: ReleaseArchive,
+  url: string
+): Promise<void> {
+  const hash = createHash('sha512')
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash)
+  const actual = hash.digest('hex')
+  if (actual !== archive.sha512) {
+    throw new ActionError(
+      `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${actual}; the download is corrupt or the release changed, retry`
+    )
+  }
+}
+
+/**
+ * Extracts an archive that must hold only regular files at its root, refusing anything else
+ * before it is written: hook archives never contain directories or links, so anything else is
+ * damage or an attack. Every file is hashed as it is written, so its sha256 costs no second read.
+ */
+export async function extract(
+  file: string,
+  archive: ReleaseArchive,
+  dir: string
+): Promise<ArchiveContent> {
+  await mkdir(dir, { recursive: true })
+  const files: ArchiveFile[] = []
+  const seen = new Set<string>()
+  let newestMtime = 0
+  const unsafe = (what: string): ActionError =>
+    new ActionError(
+      `${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`
+    )
+  const extractor = tar.extract()
+  extractor.on('entry', (header, stream, next) => {
+    const handle = async (): Promise<void> => {
+      const name = header.name.replace(/^(\.\/)+/, '')
+      if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
+        stream.resume()
+        return
+      }
+      if (header.type !== 'file' && header.type !== 'contiguous-file') {
+        const link = header.linkname ? ` -> ${header.linkname}` : ''
+        throw unsafe(`entry ${JSON.stringify(header.name)} is a ${header.type}${link}`)
+      }
+      if (name.includes('/') || name === '..' || path.isAbsolute(header.name)) {
+        throw unsafe(`entry ${JSON.stringify(header.name)} is not at the archive root`)
+      }
+      if (!SAFE_NAME.test(name)) {
+        throw unsafe(
+          `entry ${JSON.stringify(header.name)} has characters outside A-Z a-z 0-9 . _ -`
+        )
+      }
+      if (name === RECORD || seen.has(name)) {
+        throw unsafe(`entry ${JSON.stringify(name)} appears twice or is reserved`)
+      }
+      seen.add(name)
+      const hash = createHash('sha256')
+      let size = 0
+      stream.on('data', (chunk: unknown) => {
+        const data = chunk as Buffer
+        hash.update(data)
+        size += data.length
+      })
+      await pipeline(stream, createWriteStream(path.join(dir, name), { mode: 0o644 }))
+      // Read-only: the bundle links these files, so a later step writing to the bundle cannot
+      // silently change what the tool cache serves to the next run.
+      await chmod(path.join(dir, name), 0o444)
+      files.push({ name, size, sha256: hash.digest('hex') })
+      if (header.mtime) newestMtime = Math.max(newestMtime, header.mtime.getTime())
+    }
+    handle().then(
+      () => next(),
+      (err: unknown) => {
+        stream.resume()
+        next(err instanceof Error ? err : new Error(String(err)))
+      }
+    )
+  })
+  try {
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGunzip(), extractor)
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true })
+    if (err instanceof ActionError) throw err
+    throw new ActionError(
+      `${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`,
+      { cause: err }
+    )
+  }
+  for (const required of requiredFiles(archive.id)) {
+    if (!seen.has(required)) {
+      await rm(dir, { recursive: true, force: true })
+      throw new ActionError(
+        `${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`
+      )
+    }
+  }
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return { archive, dir, files, newestMtime, cached: false }
+}

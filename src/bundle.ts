@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import {
+  constants,
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink
+} from 'node:fs/promises'
+import * as path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { ArchiveContent, ArchiveFile } from './archive.js'
+import { ActionError, describeError } from './errors.js'
+import { mapLimit } from './format.js'
+import type { BundleEntry } from './publish.js'
+import { compare, type BundlePlan } from './variants.js'
+
+export interface Bundle {
+  dir: string
+  entries: BundleEntry[]
+  /** Newest entry time inside the bundle's archives, ms since the epoch. */
+  newestMtime: number
+}
+
+/**
+ * Lays out the bundle: every file of every archive, then the standard-name links. It is built
+ * in a sibling directory and renamed into place at the end, so a failure never leaves a
+ * half-built bundle where a later step (or a retry) would find it.
+ */
+export async function buildBundle(
+  plan: BundlePlan,
+  contents: ArchiveContent[],
+  bundleDir: string
+): Promise<Bundle> {
+  const dir = path.resolve(bundleDir)
+  await checkTarget(dir)
+  const partial = path.join(
+    path.dirname(dir),
+    `.${path.basename(dir)}.partial-${randomUUID().slice(0, 8)}`
+  )
+  try {
+    await mkdir(partial, { recursive: true })
+  } catch (err) {
+    throw notWritable(dir, err)
+  }
+  try {
+    const placed = new Map<string, { file: ArchiveFile; asset: string }>()
+    for (const content of contents) {
+      for (const file of content.files) {
+        const other = placed.get(file.name)
+        if (other) {
+          if (other.file.sha256 === file.sha256) continue
+          throw new ActionError(
+            `${other.asset} and ${content.archive.asset} both contain ${file.name} with different bytes; refusing to pick one`
+          )
+        }
+        await place(path.join(content.dir, file.name), path.join(partial, file.name))
+        placed.set(file.name, { file, asset: content.archive.asset })
+      }
+    }
+    const entries: BundleEntry[] = [...placed.values()].map(({ file }) => ({ ...file }))
+    for (const l of plan.links) {
+      // A flavor that already ships the standard name (hook's default) keeps its real file.
+      if (placed.has(l.name)) continue
+      const target = placed.get(l.target)
+      if (!target)
+        throw new Error(`internal: link ${l.name} -> ${l.target} has no target in the bundle`)
+      await symlink(l.target, path.join(partial, l.name))
+      entries.push({
+        name: l.name,
+        size: target.file.size,
+        sha256: target.file.sha256,
+        target: l.target
+      })
+    }
+    entries.sort((a, b) => compare(a.name, b.name))
+    await moveIntoPlace(partial, dir)
+    return { dir, entries, newestMtime: Math.max(0, ...contents.map(c => c.newestMtime)) }
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function checkTarget(dir: string): Promise<void> {
+  let s
+  try {
+    s = await stat(dir)
+  } catch {
+    return
+  }
+  if (!s.isDirectory()) {
+    throw new ActionError(
+      `bundle-dir ${dir} exists and is not a directory: give a new or empty directory, or leave bundle-dir empty`
+    )
+  }
+  if ((await readdir(dir)).length > 0) {
+    throw new ActionError(
+      `bundle-dir ${dir} is not empty: give a new or empty directory, or leave bundle-dir empty`
+    )
+  }
+}
+
+function notWritable(dir: string, err: unknown): ActionError {
+  const code = (err as NodeJS.ErrnoException).code ?? describeError(err)
+  return new ActionError(
+    `bundle-dir ${dir} cannot be created or written (${code}): choose a directory the runner can write, or leave bundle-dir empty`,
+    { cause: err }
+  )
+}
+
+/** A hard link costs nothing; across file systems (tool cache on another disk) copy instead. */
+async function place(source: string, dest: string): Promise<void> {
+  try {
+    await link(source, dest)
+  } catch {
+    await copyFile(source, dest, constants.COPYFILE_FICLONE)
+  }
+}
+
+async function moveIntoPlace(partial: string, dir: string): Promise<void> {
+  try {
+    await rmdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw notWritable(dir, err)
+  }
+  try {
+    await rename(partial, dir)
+  } catch (err) {
+    throw notWritable(dir, err)
+  }
+}
+
+/**
+ * Proves, right before a push, that the directory still is the bundle that was verified: no
+ * entry missing or extra, every link relative and resolving inside it, every file's size and
+ * sha256 as recorded at extraction. Anything else would publish bytes nobody checked.
+ */
+export async function validateBundle(bundle: Bundle): Promise<void> {
+  const fail = (what: string): ActionError =>
+    new ActionError(
+      `bundle ${bundle.dir} changed since it was built: ${what}; nothing was pushed, run the step again`
+    )
+  const names = new Set(bundle.entries.map(e => e.name))
+  const present = await readdir(bundle.dir).catch(err => {
+    throw fail(`it cannot be read (${describeError(err)})`)
+  })
+  for (const name of present) if (!names.has(name)) throw fail(`unexpected entry ${name}`)
+  await mapLimit(bundle.entries, 4, async entry => {
+    const where = path.join(bundle.dir, entry.name)
+    const s = await lstat(where).catch(() => undefined)
+    if (!s) throw fail(`${entry.name} is missing`)
+    if (entry.target !== undefined) {
+      const target = s.isSymbolicLink() ? await readlink(where) : undefined
+      const real = bundle.entries.find(e => e.name === target && e.target === undefined)
+      if (target !== entry.target || !real)
+        throw fail(`${entry.name} no longer links to ${entry.target}`)
+      return
+    }
+    if (!s.isFile() || s.size !== entry.size)
+      throw fail(`${entry.name} is not the recorded ${entry.size}-byte file`)
+    const hash = createHash('sha256')
+    await pipeline(createReadStream(where, { highWaterMark: 1 << 20 }), hash)
+    if (hash.digest('hex') !== entry.sha256)
+      throw fail(`${entry.name} no longer has sha256 ${entry.sha256}`)
+  })
+}

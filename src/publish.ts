@@ -1,0 +1,112 @@
+import { ActionError } from './errors.js'
+
+/** One entry of the bundle directory as pushed: a file, or a standard-name link to one. */
+export interface BundleEntry {
+  name: string
+  size: number
+  sha256: string
+  /** Bare file name the link points at; absent for regular files. */
+  target?: string
+}
+
+export const LINK_ANNOTATION = 'org.tinkerbell.hook.link'
+export const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant'
+const ALL_SUFFIX = '-all'
+
+// The OCI distribution spec's tag grammar.
+export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
+
+export function checkTag(tag: string, source: string): string {
+  if (!TAG.test(tag)) {
+    throw new ActionError(
+      `${source} ${JSON.stringify(tag)} is not a valid tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`
+    )
+  }
+  return tag
+}
+
+/** The `tags` input: comma or newline separated. */
+export function parseTagList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map(t => t.trim())
+    .filter(t => t !== '')
+    .map(t => checkTag(t, 'tag'))
+}
+
+/**
+ * The tag set of the original publish workflow: `<version>-<variant>`; lts is also the bare
+ * version, lts-all also `<version>-all`; `latest` repeats the scheme with the word latest.
+ */
+export function planTags(
+  version: string,
+  variant: string,
+  latest: boolean,
+  extra: string[]
+): string[] {
+  const prefixes = latest ? [version, 'latest'] : [version]
+  const tags: string[] = []
+  for (const prefix of prefixes) {
+    tags.push(`${prefix}-${variant}`)
+    if (variant === 'lts') tags.push(prefix)
+    if (variant === `lts${ALL_SUFFIX}`) tags.push(`${prefix}${ALL_SUFFIX}`)
+  }
+  tags.push(...extra)
+  return [...new Set(tags.map(t => checkTag(t, 'computed tag')))]
+}
+
+/** The `annotations` input: one `key=value` per line, blank lines ignored. */
+export function parseAnnotations(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim()
+    if (line === '') return
+    const eq = line.indexOf('=')
+    const key = eq < 0 ? '' : line.slice(0, eq).trim()
+    if (eq < 0 || key === '' || /\s/.test(key)) {
+      throw new ActionError(
+        `annotations line ${i + 1} ${JSON.stringify(line)} is not key=value (one annotation per line, e.g. org.opencontainers.image.vendor=ACME)`
+      )
+    }
+    out[key] = line.slice(eq + 1).trim()
+  })
+  return out
+}
+
+export interface AnnotationFacts {
+  hookRepository: string
+  version: string
+  variant: string
+  created: string
+  extra: Record<string, string>
+}
+
+export function planAnnotations(f: AnnotationFacts): Record<string, string> {
+  return {
+    'org.opencontainers.image.source': `https://github.com/${f.hookRepository}`,
+    'org.opencontainers.image.version': f.version,
+    'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${f.variant}, from ${f.hookRepository} ${f.version}`,
+    'org.opencontainers.image.created': f.created,
+    [VARIANT_ANNOTATION]: f.variant,
+    ...f.extra
+  }
+}
+
+/**
+ * Layer media types. Kernels and initramfs images are opaque bytes to a registry; the dtbs
+ * tarball is gzip and is labelled so, so that nothing mistakes it for an image layer to unpack.
+ */
+export function mediaTypeFor(name: string): string {
+  return name.endsWith('.tar.gz') ? 'application/gzip' : 'application/octet-stream'
+}
+
+/** The --annotation-file content: manifest annotations plus the link marker on link layers. */
+export function annotationFile(
+  manifest: Record<string, string>,
+  entries: BundleEntry[]
+): Record<string, Record<string, string>> {
+  const file: Record<string, Record<string, string>> = { $manifest: manifest }
+  for (const e of entries)
+    if (e.target !== undefined) file[e.name] = { [LINK_ANNOTATION]: e.target }
+  return file
+}

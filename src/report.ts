@@ -1,0 +1,93 @@
+import * as core from '@actions/core'
+import type { Bundle } from './bundle.js'
+import { bytes } from './format.js'
+import type { ImageTarget } from './image.js'
+import type { Release } from './release.js'
+
+export interface Published {
+  image: ImageTarget
+  tags: string[]
+  refs: string[]
+  digest: string
+}
+
+export function releaseOutputs(release: Release): void {
+  core.setOutput('version', release.tag)
+  core.setOutput('variants', JSON.stringify(release.variants.map(v => v.name)))
+}
+
+export function logVariants(release: Release): void {
+  core.info(`${release.repository} ${release.tag} offers ${release.variants.length} variants:`)
+  for (const v of release.variants)
+    core.info(`  ${v.name}: ${v.archives.map(id => `hook_${id}.tar.gz`).join(', ')}`)
+}
+
+export function bundleOutputs(bundle: Bundle): void {
+  core.setOutput('bundle-dir', bundle.dir)
+  core.setOutput('files', JSON.stringify(bundle.entries))
+}
+
+export function pushOutputs(p: Published | undefined): void {
+  core.setOutput('pushed', p ? 'true' : 'false')
+  if (!p) return
+  core.setOutput('image', p.image.name)
+  core.setOutput('tags', JSON.stringify(p.tags))
+  core.setOutput('refs', JSON.stringify(p.refs))
+  core.setOutput('digest', p.digest)
+}
+
+/** The job summary is optional outside a runner (local runs): skip it when there is no file. */
+async function writeSummary(build: (s: typeof core.summary) => void): Promise<void> {
+  if (!process.env['GITHUB_STEP_SUMMARY']) return
+  build(core.summary)
+  await core.summary.write()
+}
+
+export async function summarizeList(release: Release): Promise<void> {
+  await writeSummary(s =>
+    s.addHeading(`Hook ${release.tag}: ${release.variants.length} variants`, 2).addTable([
+      [
+        { data: 'variant', header: true },
+        { data: 'archives', header: true }
+      ],
+      ...release.variants.map(v => [v.name, v.archives.map(id => `hook_${id}.tar.gz`).join(', ')])
+    ])
+  )
+}
+
+export async function summarizeBundle(
+  release: Release,
+  variant: string,
+  bundle: Bundle,
+  published: Published | undefined
+): Promise<void> {
+  await writeSummary(s => {
+    s.addHeading(`Hook ${release.tag} ${variant}`, 2)
+      .addRaw(`From ${release.repository} ${release.tag}, bundle in \`${bundle.dir}\`.`, true)
+      .addTable([
+        [
+          { data: 'file', header: true },
+          { data: 'size', header: true },
+          { data: 'sha256', header: true },
+          { data: 'link to', header: true }
+        ],
+        ...bundle.entries.map(e => [
+          e.name,
+          bytes(e.size),
+          `${e.sha256.slice(0, 12)}…`,
+          e.target ?? ''
+        ])
+      ])
+    if (!published) {
+      s.addRaw('Not pushed (push: false).', true)
+      return
+    }
+    const pull =
+      published.image.kind === 'registry'
+        ? `oras pull ${published.image.name}@${published.digest}`
+        : `oras pull --oci-layout ${published.image.dir}@${published.digest}`
+    s.addRaw(`Pushed to \`${published.image.name}\` with digest \`${published.digest}\`.`, true)
+      .addList(published.tags.map(t => `\`${t}\``))
+      .addCodeBlock(pull, 'sh')
+  })
+}
