@@ -39319,7 +39319,7 @@ function parseChecksums(text, source) {
         const line = raw.trim();
         if (line === '')
             return;
-        const m = /^([0-9a-fA-F]{128})(?: | {2}| \*)(\S+)$/.exec(line);
+        const m = /^([0-9a-fA-F]{128})(?: \*| {2}| )(\S+)$/.exec(line);
         if (!m) {
             throw new ActionError(`${source} line ${index + 1} is not "<sha512 hex> <file name>": ${JSON.stringify(truncate(line))}`);
         }
@@ -39525,7 +39525,10 @@ function resolveVariant(requested, variants) {
         variants.find(v => isBoard(v) && v.arm === base && v.name === baseName(v) + all);
     if (found)
         return found;
-    const branches = variants.filter(v => isBoard(v) && v.name === v.arm + all && v.arm.startsWith(`${base}-`) && !v.arm.slice(base.length + 1).includes('-'));
+    const branches = variants.filter(v => isBoard(v) &&
+        v.name === v.arm + all &&
+        v.arm.startsWith(`${base}-`) &&
+        !v.arm.slice(base.length + 1).includes('-'));
     if (branches.length > 1) {
         throw new ActionError(`variant ${requested} is ambiguous: that board has several kernel branches; use one of: ${branches.map(v => v.name).join(', ')}`);
     }
@@ -39558,7 +39561,11 @@ function planBundle(variant, archives) {
             }
         }
     }
-    return { variant: variant.name, archives: chosen, links: links.sort((a, b) => compare(a.name, b.name)) };
+    return {
+        variant: variant.name,
+        archives: chosen,
+        links: links.sort((a, b) => compare(a.name, b.name))
+    };
 }
 /** The files an archive must contain, by hook's naming. */
 function requiredFiles(id) {
@@ -39792,7 +39799,12 @@ async function buildBundle(plan, contents, bundleDir) {
             if (!target)
                 throw new Error(`internal: link ${l.name} -> ${l.target} has no target in the bundle`);
             await (0,promises_namespaceObject.symlink)(l.target, external_node_path_namespaceObject.join(partial, l.name));
-            entries.push({ name: l.name, size: target.file.size, sha256: target.file.sha256, target: l.target });
+            entries.push({
+                name: l.name,
+                size: target.file.size,
+                sha256: target.file.sha256,
+                target: l.target
+            });
         }
         entries.sort((a, b) => compare(a.name, b.name));
         await moveIntoPlace(partial, dir);
@@ -39916,7 +39928,9 @@ function parseImage(value) {
     }
     const components = repository.split('/');
     if (repository === '' || components.some(c => !PATH_COMPONENT.test(c))) {
-        const hint = repository !== repository.toLowerCase() ? ` (try ${registry}/${repository.toLowerCase()})` : '';
+        const hint = repository !== repository.toLowerCase()
+            ? ` (try ${registry}/${repository.toLowerCase()})`
+            : '';
         throw bad(`has an invalid repository path: lower-case letters, digits and single separators (. _ __ -) between "/"-separated parts${hint}`);
     }
     if (value.length > 255)
@@ -40099,7 +40113,9 @@ function parseInputs(read, env) {
         annotations: parseAnnotations(get('annotations')),
         artifactType,
         created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
-        oras: orasUrl === '' ? { version: orasVersion } : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
+        oras: orasUrl === ''
+            ? { version: orasVersion }
+            : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
         githubToken: get('github-token', env['GITHUB_TOKEN'] ?? ''),
         downloadTimeoutMs: Number(timeout) * 1000
     };
@@ -40244,14 +40260,18 @@ async function installOras(inputs, timeoutMs) {
     }
     const binaryName = asset?.binary ?? (process.platform === 'win32' ? 'oras.exe' : 'oras');
     // A custom archive is cached under its own checksum, so it never shadows the official build.
-    const cacheVersion = inputs.checksum === undefined ? inputs.version : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`;
+    const cacheVersion = inputs.checksum === undefined
+        ? inputs.version
+        : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`;
     const cached = find('oras', cacheVersion, external_node_os_namespaceObject.arch());
     if (cached !== '') {
         info(`oras ${cacheVersion}: tool cache hit at ${cached}, no download`);
         return external_node_path_namespaceObject.join(cached, binaryName);
     }
     const url = inputs.url ?? asset.url;
-    const expected = inputs.checksum ?? PINNED_SHA256[asset.name] ?? (await officialChecksum(asset.checksumsUrl, asset.name, timeoutMs));
+    const expected = inputs.checksum ??
+        PINNED_SHA256[asset.name] ??
+        (await officialChecksum(asset.checksumsUrl, asset.name, timeoutMs));
     const started = Date.now();
     const archive = await download(url, `oras ${inputs.version} archive`, timeoutMs);
     try {
@@ -40304,7 +40324,10 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 async function orasVersion(binary) {
-    const out = await getExecOutput(binary, ['version'], { silent: true, ignoreReturnCode: true });
+    const out = await getExecOutput(binary, ['version'], {
+        silent: true,
+        ignoreReturnCode: true
+    });
     const m = /^Version:\s*(\S+)/m.exec(out.stdout);
     if (out.exitCode !== 0 || !m) {
         throw new ActionError(`oras at ${binary} does not run (exit ${out.exitCode}): ${firstError(out.stderr || out.stdout)}`);
@@ -40346,7 +40369,11 @@ async function push(r, username, req) {
     ];
     const backoff = req.backoffMs ?? [2000, 5000];
     for (let attempt = 1;; attempt++) {
-        const out = await getExecOutput(r.binary, args, { cwd: req.cwd, ignoreReturnCode: true, silent: true });
+        const out = await getExecOutput(r.binary, args, {
+            cwd: req.cwd,
+            ignoreReturnCode: true,
+            silent: true
+        });
         for (const line of out.stderr.split('\n'))
             if (line.trim() !== '')
                 info(`oras: ${line}`);
@@ -40374,13 +40401,19 @@ function parsePushOutput(stdout) {
         parsed = undefined;
     }
     const o = parsed;
-    if (!o || typeof o.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(o.digest) || typeof o.reference !== 'string') {
+    if (!o ||
+        typeof o.digest !== 'string' ||
+        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
+        typeof o.reference !== 'string') {
         throw new ActionError(`oras push printed no JSON result with a digest (got ${JSON.stringify(stdout.trim().slice(0, 120))}); the push state is unknown, check the registry and run again`);
     }
     return { digest: o.digest, reference: o.reference, size: typeof o.size === 'number' ? o.size : 0 };
 }
 function firstError(stderr) {
-    const lines = stderr.split('\n').map(l => l.trim()).filter(l => l !== '');
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
     return (lines.find(l => l.startsWith('Error')) ?? lines[0] ?? 'no error output').replace(/^Error:\s*/, '');
 }
 /** Turns oras's error text into what the workflow author has to do about it. */
@@ -40391,7 +40424,7 @@ function registryError(image, username, action, stderr) {
     const where = image.registry;
     const ghcr = where === 'ghcr.io';
     if (/\b401\b|unauthorized/i.test(stderr)) {
-        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action.replace(/ after.*/, '')} ${image.name}: check username and password${ghcr ? ' (GITHUB_TOKEN works for the repository\'s own packages)' : ''}`);
+        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action.replace(/ after.*/, '')} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
     }
     if (/\b403\b|denied|forbidden/i.test(stderr)) {
         return new ActionError(`${where} denied ${action.replace(/ after.*/, '')} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : 'the credentials lack push rights on that repository'}; ${detail}`);
@@ -45422,7 +45455,11 @@ async function resolveNewest(repository, token) {
     const octokit = new GitHub(token === '' ? { baseUrl } : { baseUrl, auth: token });
     let releases;
     try {
-        releases = await octokit.paginate(octokit.rest.repos.listReleases, { owner, repo, per_page: 100 });
+        releases = await octokit.paginate(octokit.rest.repos.listReleases, {
+            owner,
+            repo,
+            per_page: 100
+        });
     }
     catch (err) {
         throw explainApiError(err, repository, token !== '');
@@ -45448,7 +45485,8 @@ function explainApiError(err, repository, authenticated) {
     if (e.status === 404) {
         return new ActionError(`${where} failed: HTTP 404, no such repository (check hook-repository and GITHUB_API_URL)`);
     }
-    if ((e.status === 403 || e.status === 429) && (headers['x-ratelimit-remaining'] === '0' || e.status === 429)) {
+    if ((e.status === 403 || e.status === 429) &&
+        (headers['x-ratelimit-remaining'] === '0' || e.status === 429)) {
         const reset = Number(headers['x-ratelimit-reset']);
         const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
         return new ActionError(`${where} failed: API rate limit exceeded${when}; ${authenticated ? 'wait, or use a token with a higher limit' : 'pass github-token (the default ${{ github.token }} works)'}`);
@@ -45492,9 +45530,7 @@ async function writeSummary(build) {
     await summary.write();
 }
 async function summarizeList(release) {
-    await writeSummary(s => s
-        .addHeading(`Hook ${release.tag}: ${release.variants.length} variants`, 2)
-        .addTable([
+    await writeSummary(s => s.addHeading(`Hook ${release.tag}: ${release.variants.length} variants`, 2).addTable([
         [
             { data: 'variant', header: true },
             { data: 'archives', header: true }
@@ -45513,7 +45549,12 @@ async function summarizeBundle(release, variant, bundle, published) {
                 { data: 'sha256', header: true },
                 { data: 'link to', header: true }
             ],
-            ...bundle.entries.map(e => [e.name, bytes(e.size), `${e.sha256.slice(0, 12)}…`, e.target ?? ''])
+            ...bundle.entries.map(e => [
+                e.name,
+                bytes(e.size),
+                `${e.sha256.slice(0, 12)}…`,
+                e.target ?? ''
+            ])
         ]);
         if (!published) {
             s.addRaw('Not pushed (push: false).', true);
@@ -45568,8 +45609,12 @@ async function run() {
         const variant = resolveVariant(inputs.variant, release.variants);
         const plan = planBundle(variant, release.archives);
         // Everything that can be refused without the archives is refused before downloading them.
-        const tags = inputs.push ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags) : [];
-        const registry = inputs.push ? await main_group('oras', () => prepareOras(inputs, temp, work)) : undefined;
+        const tags = inputs.push
+            ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
+            : [];
+        const registry = inputs.push
+            ? await main_group('oras', () => prepareOras(inputs, temp, work))
+            : undefined;
         const workDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(temp, 'hook-bundle-work-'));
         work.push(workDir);
         const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, temp, workDir));
@@ -45609,7 +45654,9 @@ function runnerDir(name) {
     return dir;
 }
 async function readRelease(inputs) {
-    const tag = inputs.hookVersion === 'newest' ? await resolveNewest(inputs.hookRepository, inputs.githubToken) : inputs.hookVersion;
+    const tag = inputs.hookVersion === 'newest'
+        ? await resolveNewest(inputs.hookRepository, inputs.githubToken)
+        : inputs.hookVersion;
     if (inputs.hookVersion === 'newest')
         info(`newest release of ${inputs.hookRepository}: ${tag}`);
     const release = await fetchRelease(tag, inputs.hookRepository, inputs.downloadUrl, inputs.downloadTimeoutMs);
@@ -45636,8 +45683,14 @@ async function prepareOras(inputs, temp, work) {
 }
 async function makeBundle(inputs, release, plan, temp, workDir) {
     const started = Date.now();
-    const contents = await mapLimit(plan.archives, ARCHIVE_CONCURRENCY, archive => fetchArchive(archive, { url: assetUrl(release, archive.asset), timeoutMs: inputs.downloadTimeoutMs, workDir }));
-    const dir = inputs.bundleDir !== '' ? inputs.bundleDir : external_node_path_namespaceObject.join(temp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`);
+    const contents = await mapLimit(plan.archives, ARCHIVE_CONCURRENCY, archive => fetchArchive(archive, {
+        url: assetUrl(release, archive.asset),
+        timeoutMs: inputs.downloadTimeoutMs,
+        workDir
+    }));
+    const dir = inputs.bundleDir !== ''
+        ? inputs.bundleDir
+        : external_node_path_namespaceObject.join(temp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`);
     const bundle = await buildBundle(plan, contents, dir);
     const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0);
     const hits = contents.filter(c => c.cached).length;

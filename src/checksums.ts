@@ -13,7 +13,7 @@ export function parseChecksums(text: string, source: string): Map<string, string
   lines.forEach((raw, index) => {
     const line = raw.trim()
     if (line === '') return
-    const m = /^([0-9a-fA-F]{128})(?: | {2}| \*)(\S+)$/.exec(line)
+    const m = /^([0-9a-fA-F]{128})(?: \*| {2}| )(\S+)$/.exec(line)
     if (!m) {
       throw new ActionError(
         `${source} line ${index + 1} is not "<sha512 hex> <file name>": ${JSON.stringify(truncate(line))}`
