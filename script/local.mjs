@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Runs the built action (dist/index.js) on this machine the way a GitHub runner does: inputs as
+// INPUT_* variables, a tool cache, a temp dir, an outputs file and a job summary, all under
+// .cache/. No GitHub needed.
+//
+//   npm run local -- [--variant lts] [--hook-version latest] [--image oci-layout:./hook-bundle-oci]
+//                    [--download-url URL] [--push false] [--<any action input> VALUE ...]
+//
+// Defaults: hook release "latest", variant "lts", pushed into the local OCI layout
+// ./hook-bundle-oci, bundle built in ./hook-bundle/<variant>. The registry password is read from
+// HOOK_BUNDLE_PASSWORD, never from the command line.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const inputs = {
+  'hook-version': 'latest',
+  variant: 'lts',
+  image: 'oci-layout:./hook-bundle-oci',
+  password: process.env.HOOK_BUNDLE_PASSWORD ?? ''
+}
+const args = process.argv.slice(2)
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i]
+  if (arg === '-h' || arg === '--help') {
+    console.log(
+      readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1, 13)
+        .join('\n')
+        .replace(/^\/\/ ?/gm, '')
+    )
+    process.exit(0)
+  }
+  const m = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(arg)
+  if (!m || m[1] === 'password') {
+    console.error(
+      `local: unexpected argument ${JSON.stringify(arg)}; use --<input> VALUE (password: HOOK_BUNDLE_PASSWORD)`
+    )
+    process.exit(2)
+  }
+  const value = m[2] ?? args[++i]
+  if (value === undefined) {
+    console.error(`local: --${m[1]} needs a value`)
+    process.exit(2)
+  }
+  inputs[m[1]] = value
+}
+
+const cache = path.join(root, '.cache', 'local')
+const outputs = path.join(cache, 'outputs')
+const summary = path.join(cache, 'summary.md')
+for (const dir of ['tool-cache', 'temp']) mkdirSync(path.join(cache, dir), { recursive: true })
+writeFileSync(outputs, '')
+writeFileSync(summary, '')
+if (inputs['bundle-dir'] === undefined && inputs.variant) {
+  // The action wants a new or empty bundle-dir; this one belongs to the script, so start afresh.
+  inputs['bundle-dir'] = path.join('hook-bundle', inputs.variant)
+  rmSync(inputs['bundle-dir'], { recursive: true, force: true })
+}
+
+const env = { ...process.env }
+for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+Object.assign(env, {
+  RUNNER_TOOL_CACHE: env.RUNNER_TOOL_CACHE ?? path.join(cache, 'tool-cache'),
+  RUNNER_TEMP: path.join(cache, 'temp'),
+  GITHUB_OUTPUT: outputs,
+  GITHUB_STEP_SUMMARY: summary,
+  GITHUB_ACTOR: env.GITHUB_ACTOR ?? env.USER ?? 'local',
+  GITHUB_REPOSITORY: env.GITHUB_REPOSITORY ?? 'local/hook-images'
+})
+const run = spawnSync(process.execPath, [path.join(root, 'dist', 'index.js')], {
+  env,
+  stdio: 'inherit'
+})
+
+console.log('\noutputs:')
+const text = readFileSync(outputs, 'utf8')
+for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
+  console.log(`  ${m[1]}: ${m[3]}`)
+console.log(`job summary: ${summary}`)
+process.exit(run.status ?? 1)
