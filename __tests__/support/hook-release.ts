@@ -11,13 +11,7 @@ import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'no
 import * as tar from 'tar-stream'
 
 export type TarEntryType =
-  | 'file'
-  | 'directory'
-  | 'symlink'
-  | 'link'
-  | 'character-device'
-  | 'block-device'
-  | 'fifo'
+  'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo'
 
 export interface TarEntry {
   /** Written verbatim: `../x`, `/abs`, `./`, `sub/dir/f` all come out as given. */
@@ -45,7 +39,7 @@ export interface ReleaseOptions {
   /** Default 'v0.11.1'. */
   tag?: string
   /** OUTPUT_IDs; default SEED_IDS. */
-  ids?: string[]
+  ids?: readonly string[]
   /** Bytes of each vmlinuz-<ID>; default 4096. */
   kernelSize?: number
   /** Bytes of each initramfs-<ID>; default 16384. */

@@ -307,12 +307,16 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
       case 'drop-mid-body': {
         res.writeHead(status, { ...headers, 'content-length': String(p.size) })
         const half = head ? Buffer.alloc(0) : await readAll(p.open(0, Math.floor(p.size / 2)))
-        res.write(half, () => res.socket?.destroy())
-        if (half.length === 0) res.flushHeaders()
+        if (half.length > 0) res.write(half, () => res.socket?.destroy())
+        else {
+          res.flushHeaders()
+          res.socket?.write('', () => res.socket?.destroy())
+        }
         return
       }
       case 'truncate': {
-        const { 'content-length': _drop, ...rest } = headers
+        const rest = { ...headers }
+        delete rest['content-length']
         res.writeHead(status, rest)
         if (head) {
           res.end()
@@ -358,12 +362,16 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
         res.once('close', () => gone.abort())
         const signal = AbortSignal.any([gone.signal, stopping.signal])
         const source = p.open()
+        let sent = 0
         try {
           for await (const chunk of source) {
             const buf = Buffer.from(chunk as Buffer)
             for (let at = 0; at < buf.length; at += step) {
+              // pace before every piece but the first, so the end follows the last byte at once
+              if (sent > 0) await sleep((step / bps) * 1000, undefined, { signal })
               if (signal.aborted) throw signal.reason
               const piece = buf.subarray(at, at + step)
+              sent += piece.length
               if (!res.write(piece)) {
                 await new Promise<void>(resolve => {
                   const done = () => {
@@ -375,7 +383,6 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
                   signal.addEventListener('abort', done)
                 })
               }
-              await sleep((piece.length / bps) * 1000, undefined, { signal })
             }
           }
           res.end()
