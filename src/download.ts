@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import * as path from 'node:path'
 import * as tc from '@actions/tool-cache'
 import { ActionError, describeError } from './errors.js'
 
@@ -8,7 +11,9 @@ import { ActionError, describeError } from './errors.js'
  */
 export async function download(url: string, what: string, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined
-  const attempt = tc.downloadTool(url)
+  // Named here, not by tool-cache, so that a download abandoned by the timeout can be removed.
+  const dest = path.join(process.env['RUNNER_TEMP'] ?? '', randomUUID())
+  const attempt = tc.downloadTool(url, dest)
   const timeout = new Promise<never>((_, reject) => {
     if (timeoutMs > 0) {
       timer = setTimeout(
@@ -26,6 +31,7 @@ export async function download(url: string, what: string, timeoutMs: number): Pr
   try {
     return await Promise.race([attempt, timeout])
   } catch (err) {
+    await rm(dest, { force: true })
     throw explain(err, url, what)
   } finally {
     clearTimeout(timer)
