@@ -45470,8 +45470,9 @@ async function resolveNewest(repository, token) {
     catch (err) {
         throw explainApiError(err, repository, token !== '');
     }
+    // A semver pre-release tag (v0.12.0-rc.1) is not a release to publish as the newest.
     const tags = releases
-        .filter(r => !r.draft && isReleaseTag(r.tag_name))
+        .filter(r => !r.draft && isReleaseTag(r.tag_name) && node_modules_semver.prerelease(r.tag_name.slice(1)) === null)
         .map(r => r.tag_name)
         .sort((a, b) => node_modules_semver.rcompare(a.slice(1), b.slice(1)));
     core_debug(`releases of ${repository}: ${tags.join(', ')}`);
