@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { parse } from 'yaml'
+import { ROOT, defaults, runAction } from '../support/action.js'
+import { generateRelease, type GeneratedRelease } from '../support/hook-release.js'
+import { startServer, type TestServer } from '../support/server.js'
+
+// The built bundle, run as GitHub runs it: node24, every action.yml default filled in by the
+// "runner", inputs as INPUT_* variables, outputs and summary through their files.
+
+let dir: string
+let server: TestServer
+let release: GeneratedRelease
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-e2e-'))
+  release = await generateRelease(path.join(dir, 'releases'))
+  server = await startServer()
+  server.serveDir('/releases', path.join(dir, 'releases'))
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('dist/index.js under Node 24 with the runner’s defaults', () => {
+  it('action.yml runs dist/index.js on node24, and the tests run it on Node 24', async () => {
+    const action = parse(await readFile(path.join(ROOT, 'action.yml'), 'utf8')) as {
+      runs: { using: string; main: string }
+    }
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+    expect(execFileSync(process.execPath, ['--version'], { encoding: 'utf8' })).toMatch(/^v24\./)
+  })
+
+  it('declares every input the code reads, and the runner fills each default', async () => {
+    const all = await defaults({ actor: 'octocat', token: 'ghs_x' })
+    expect(Object.keys(all).sort()).toEqual(
+      [
+        'annotations',
+        'artifact-type',
+        'bundle-dir',
+        'created',
+        'download-timeout',
+        'download-url',
+        'github-token',
+        'hook-repository',
+        'hook-version',
+        'image',
+        'latest',
+        'oras-checksum',
+        'oras-url',
+        'oras-version',
+        'password',
+        'plain-http',
+        'push',
+        'tags',
+        'username',
+        'variant'
+      ].sort()
+    )
+    expect(all).toMatchObject({
+      username: 'octocat',
+      password: 'ghs_x',
+      'github-token': 'ghs_x',
+      push: 'true'
+    })
+  })
+
+  it('builds a bundle and writes the outputs file and the job summary', async () => {
+    const run = await runAction({
+      runnerDefaults: true,
+      inputs: {
+        'hook-version': release.tag,
+        variant: 'lts',
+        'download-url': `${server.url}/releases`,
+        push: 'false'
+      }
+    })
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(Object.keys(run.outputs).sort()).toEqual([
+      'bundle-dir',
+      'files',
+      'pushed',
+      'variants',
+      'version'
+    ])
+    expect(run.outputs['version']).toBe('v0.11.1')
+    expect(run.outputs['pushed']).toBe('false')
+    const files = JSON.parse(run.outputs['files']!) as Array<{ name: string; target?: string }>
+    expect(files.filter(f => f.target).map(f => f.name)).toEqual([
+      'initramfs-aarch64',
+      'initramfs-arm64',
+      'initramfs-x86_64',
+      'vmlinuz-aarch64',
+      'vmlinuz-arm64',
+      'vmlinuz-x86_64'
+    ])
+    expect(run.summary).toMatch(/<h2>Hook v0.11.1 lts<\/h2>/)
+    expect(run.summary).toContain('<td>vmlinuz-x86_64</td>')
+    expect(run.summary).toContain('Not pushed (push: false).')
+    // Log groups per stage, with sizes and durations.
+    expect(run.stdout).toMatch(/::group::Release\n/)
+    expect(run.stdout).toMatch(/::group::Bundle lts\n/)
+    expect(run.stdout).toMatch(
+      /hook_latest-lts-x86_64.tar.gz: downloaded 20\.\d KiB in \d+\.\d\d s \(.+\/s\), sha512 verified/
+    )
+  })
+
+  it('a refused input fails with one error line and no request', async () => {
+    server.resetRequests()
+    const run = await runAction({
+      inputs: { 'hook-version': 'bogus', 'download-url': `${server.url}/releases` }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(server.requests()).toEqual([])
+    expect(run.errors).toEqual([
+      'hook-version "bogus" is not a hook release: use a tag such as v0.11.1, latest (the rolling build) or newest (the highest vX.Y.Z tag)'
+    ])
+  })
+})
+
+describe('npm run local (the README’s second command)', () => {
+  it('runs the action against a mirror without GitHub', async () => {
+    const cwd = await mkdtemp(path.join(dir, 'local-'))
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'script', 'local.mjs'),
+        '--hook-version',
+        release.tag,
+        '--variant',
+        'armbian-bcm2711',
+        '--download-url',
+        `${server.url}/releases`,
+        '--push',
+        'false'
+      ],
+      { cwd, env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } }
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    const code = await new Promise(resolve => child.on('close', resolve))
+    expect({ code, out }).toMatchObject({ code: 0 })
+    expect(out).toContain('outputs:\n  version: v0.11.1\n')
+    expect(out).toContain(`  bundle-dir: ${path.join(cwd, 'hook-bundle', 'armbian-bcm2711')}`)
+    expect(out).toContain('  pushed: false')
+  })
+})
