@@ -45570,8 +45570,8 @@ async function summarizeBundle(release, variant, bundle, published) {
         const pull = published.image.kind === 'registry'
             ? `oras pull ${published.image.name}@${published.digest}`
             : `oras pull --oci-layout ${published.image.dir}@${published.digest}`;
-        s.addRaw(`Pushed to \`${published.image.name}\` with digest \`${published.digest}\`.`, true)
-            .addList(published.tags.map(t => `\`${t}\``))
+        s.addRaw(`Pushed to <code>${published.image.name}</code> with digest <code>${published.digest}</code>, tags:`, true)
+            .addList(published.tags.map(t => `<code>${t}</code>`))
             .addCodeBlock(pull, 'sh');
     });
 }

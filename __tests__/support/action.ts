@@ -74,6 +74,8 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'hook-action-'))
   const outputFile = path.join(scratch, 'output')
   const summaryFile = path.join(scratch, 'summary')
+  const pathFile = path.join(scratch, 'path')
+  await writeFile(pathFile, '')
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
   let inputs = opts.inputs
@@ -88,6 +90,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     RUNNER_TOOL_CACHE: opts.toolCache ?? (await mkdtemp(path.join(os.tmpdir(), 'hook-toolcache-'))),
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_PATH: pathFile,
     GITHUB_REPOSITORY: 'Octo-Org/Hook-Images',
     GITHUB_ACTOR: 'octocat',
     GITHUB_WORKSPACE: scratch,

@@ -1,0 +1,641 @@
+// The oras test double must behave like oras 1.3.2 for everything the action uses. These tests
+// drive it as a child process against a real distribution registry.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmodSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import tar from 'tar-stream'
+import { buildOrasRelease, DOUBLE_PATH } from '../support/oras-double/release.js'
+import { startFaultProxy, startRegistry, type Registry } from '../support/registry.js'
+
+interface RunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+const sha256 = (b: Buffer | string): string =>
+  'sha256:' + createHash('sha256').update(b).digest('hex')
+
+let work: string
+let home: string
+
+function run(
+  args: string[],
+  opts: { cwd?: string; input?: string; env?: Record<string, string>; bin?: string } = {}
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.bin ?? DOUBLE_PATH, args, {
+      cwd: opts.cwd ?? work,
+      env: {
+        ...process.env,
+        HOME: home,
+        DOCKER_CONFIG: path.join(home, '.docker'),
+        ORAS_DOUBLE_RETRY_SCALE: '0.01',
+        ...opts.env
+      },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('error', reject)
+    child.on('close', code => resolve({ code, stdout, stderr }))
+    child.stdin.end(opts.input ?? '')
+  })
+}
+
+let open: Registry
+let secured: Registry
+const USER = 'ci-bot'
+const PASS = 'pa55-w0rd!'
+
+beforeAll(async () => {
+  chmodSync(DOUBLE_PATH, 0o755)
+  work = await mkdtemp(path.join(tmpdir(), 'oras-double-'))
+  home = path.join(work, 'home')
+  await mkdir(home)
+  ;[open, secured] = await Promise.all([
+    startRegistry(),
+    startRegistry({ auth: { username: USER, password: PASS } })
+  ])
+  await writeFile(path.join(work, 'a.txt'), 'alpha\n')
+  await writeFile(path.join(work, 'b.bin'), Buffer.from([0, 1, 2, 3, 255]))
+  await symlink('a.txt', path.join(work, 'link.txt'))
+})
+
+afterAll(async () => {
+  await Promise.all([open?.stop(), secured?.stop()])
+  await rm(work, { recursive: true, force: true })
+})
+
+describe('cli surface', () => {
+  it('prints the version block of oras 1.3.2', async () => {
+    const r = await run(['version'])
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('Version:        1.3.2')
+    expect(lines[1]).toMatch(/^Go version: {5}go1\.\d+\.\d+$/)
+    expect(lines[2]).toMatch(/^OS\/Arch: {8}[a-z]+\/[a-z0-9]+$/)
+    expect(lines[3]).toMatch(/^Git commit: {5}[0-9a-f]{40}$/)
+    expect(lines[4]).toBe('Git tree state: clean')
+    expect(r.stderr).toBe('')
+  })
+
+  it('rejects unknown flags, shorthands and commands like cobra', async () => {
+    const a = await run(['push', '--no-such-flag', 'x/y:z', 'a.txt'])
+    expect(a.code).toBe(1)
+    expect(a.stderr).toBe('Error: unknown flag: --no-such-flag\n')
+    const b = await run(['login', '-q', 'host'])
+    expect(b.code).toBe(1)
+    expect(b.stderr).toBe("Error: unknown shorthand flag: 'q' in -q\n")
+    const c = await run(['frobnicate'])
+    expect(c.code).toBe(1)
+    expect(c.stderr).toMatch(/^Error: unknown command "frobnicate" for "oras"/)
+    const d = await run(['push', '--concurrency'])
+    expect(d.code).toBe(1)
+    expect(d.stderr).toBe('Error: flag needs an argument: --concurrency\n')
+  })
+
+  it('prints help with exit 0', async () => {
+    const r = await run(['push', '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Usage:')
+    expect(r.stdout).toContain('--artifact-type')
+  })
+})
+
+describe('login against an htpasswd registry', () => {
+  it('refuses a wrong password and writes no config', async () => {
+    const cfg = path.join(work, 'wrong-login.json')
+    const r = await run(
+      [
+        'login',
+        secured.host,
+        '-u',
+        USER,
+        '--password-stdin',
+        '--plain-http',
+        '--registry-config',
+        cfg
+      ],
+      { input: 'nope\n' }
+    )
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^Error/)
+    expect(r.stderr).toContain('unauthorized')
+    expect(r.stderr).toContain(secured.host)
+    await expect(stat(cfg)).rejects.toThrow()
+  })
+
+  it('stores the credential (0600) after checking it, password from stdin only', async () => {
+    const cfg = path.join(work, 'login.json')
+    await writeFile(cfg, JSON.stringify({ auths: { 'other.example:5000': { auth: 'eDp5' } } }))
+    const args = [
+      'login',
+      secured.host,
+      '-u',
+      USER,
+      '--password-stdin',
+      '--plain-http',
+      '--registry-config',
+      cfg
+    ]
+    expect(args.join(' ')).not.toContain(PASS)
+    const r = await run(args, { input: PASS + '\n' })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('Login Succeeded\n')
+    const written = JSON.parse(await readFile(cfg, 'utf8'))
+    expect(written.auths[secured.host].auth).toBe(Buffer.from(`${USER}:${PASS}`).toString('base64'))
+    expect(written.auths['other.example:5000'].auth).toBe('eDp5')
+    expect((await stat(cfg)).mode & 0o777).toBe(0o600)
+
+    // the stored credential is used by push; without it the registry refuses
+    await writeFile(path.join(work, 'priv.txt'), 'private\n')
+    const push = await run([
+      'push',
+      '--plain-http',
+      '--registry-config',
+      cfg,
+      `${secured.host}/private/app:v1`,
+      'priv.txt'
+    ])
+    expect(push.stderr).toBe('')
+    expect(push.code).toBe(0)
+    expect(await secured.listTags('private/app')).toEqual(['v1'])
+
+    const anon = await run([
+      'push',
+      '--plain-http',
+      '--registry-config',
+      path.join(work, 'empty.json'),
+      `${secured.host}/private/app:v2`,
+      'priv.txt'
+    ])
+    expect(anon.code).toBe(1)
+    expect(anon.stderr).toMatch(/^Error: .*basic credential not found/)
+
+    const out = await run(['logout', secured.host, '--registry-config', cfg])
+    expect(out.code).toBe(0)
+    const after = JSON.parse(await readFile(cfg, 'utf8'))
+    expect(after.auths[secured.host]).toBeUndefined()
+  })
+
+  it('warns when the password is given with -p and uses the default docker config', async () => {
+    const r = await run(['login', secured.host, '-u', USER, '-p', PASS, '--plain-http'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(
+      'WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n'
+    )
+    const cfg = JSON.parse(await readFile(path.join(home, '.docker', 'config.json'), 'utf8'))
+    expect(cfg.auths[secured.host].auth).toBeDefined()
+  })
+})
+
+describe('push', () => {
+  it('pushes files (symlink followed), annotations and two tags as oras does', async () => {
+    const annFile = path.join(work, 'ann.json')
+    await writeFile(
+      annFile,
+      JSON.stringify({
+        $manifest: { 'org.example.build': '42' },
+        'a.txt': { 'org.example.kind': 'text' },
+        'link.txt': { 'org.example.kind': 'link' }
+      })
+    )
+    const exported = path.join(work, 'exported.json')
+    const r = await run([
+      'push',
+      '--plain-http',
+      '--artifact-type',
+      'application/vnd.example.bundle',
+      '--annotation-file',
+      'ann.json',
+      '--export-manifest',
+      exported,
+      '--format',
+      'json',
+      `${open.host}/hook/bundle:v1,latest`,
+      'a.txt',
+      'b.bin:application/octet-stream',
+      'link.txt'
+    ])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const meta = JSON.parse(r.stdout)
+    expect(Object.keys(meta)).toEqual([
+      'reference',
+      'mediaType',
+      'digest',
+      'size',
+      'annotations',
+      'artifactType',
+      'referenceAsTags'
+    ])
+    expect(meta.reference).toBe(`${open.host}/hook/bundle@${meta.digest}`)
+    expect(meta.mediaType).toBe('application/vnd.oci.image.manifest.v1+json')
+    expect(meta.artifactType).toBe('application/vnd.example.bundle')
+    expect(meta.referenceAsTags).toEqual([
+      `${open.host}/hook/bundle:v1`,
+      `${open.host}/hook/bundle:latest`
+    ])
+
+    const m = await open.getManifest('hook/bundle', 'v1')
+    expect(m.digest).toBe(meta.digest)
+    expect(m.raw.length).toBe(meta.size)
+    expect(sha256(m.raw)).toBe(meta.digest)
+    expect((await open.getManifest('hook/bundle', 'latest')).digest).toBe(meta.digest)
+    expect((await open.listTags('hook/bundle')).sort()).toEqual(['latest', 'v1'])
+    expect(await readFile(exported)).toEqual(m.raw)
+
+    // Go field order, no spaces
+    expect(m.raw.toString()).toMatch(
+      /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","artifactType":"application\/vnd\.example\.bundle","config":\{/
+    )
+    expect(m.body.config).toEqual({
+      mediaType: 'application/vnd.oci.empty.v1+json',
+      digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+      size: 2,
+      data: 'e30='
+    })
+    const layers = m.body.layers as {
+      mediaType: string
+      digest: string
+      size: number
+      annotations: Record<string, string>
+    }[]
+    expect(layers.map(l => l.annotations['org.opencontainers.image.title'])).toEqual([
+      'a.txt',
+      'b.bin',
+      'link.txt'
+    ])
+    expect(layers.map(l => l.mediaType)).toEqual([
+      'application/vnd.oci.image.layer.v1.tar',
+      'application/octet-stream',
+      'application/vnd.oci.image.layer.v1.tar'
+    ])
+    expect(layers[0]!.annotations['org.example.kind']).toBe('text')
+    expect(layers[2]!.annotations['org.example.kind']).toBe('link')
+    expect(layers[1]!.annotations).toEqual({ 'org.opencontainers.image.title': 'b.bin' })
+    // the symlink layer holds the target's bytes
+    expect(layers[2]!.digest).toBe(sha256('alpha\n'))
+    expect(layers[2]!.digest).toBe(layers[0]!.digest)
+    expect(await open.getBlob('hook/bundle', layers[0]!.digest)).toEqual(Buffer.from('alpha\n'))
+    expect(await open.headBlob('hook/bundle', layers[1]!.digest)).toBe(true)
+
+    expect(m.body.annotations['org.example.build']).toBe('42')
+    expect(m.body.annotations['org.opencontainers.image.created']).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
+    )
+    expect(meta.annotations).toEqual(m.body.annotations)
+    expect(await open.catalog()).toContain('hook/bundle')
+  })
+
+  it('prints the text status lines of oras push', async () => {
+    const r = await run(['push', '--plain-http', `${open.host}/hook/text:v1`, 'a.txt', 'link.txt'])
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines).toContain('Preparing a.txt')
+    expect(lines).toContain(`Uploading ${sha256('alpha\n').slice(7, 19)} a.txt`)
+    expect(lines).toContain(`Uploaded  ${sha256('alpha\n').slice(7, 19)} a.txt`)
+    expect(lines).toContain(`Exists    ${sha256('alpha\n').slice(7, 19)} link.txt`)
+    expect(lines).toContain(`Pushed [registry] ${open.host}/hook/text:v1`)
+    expect(lines).toContain('ArtifactType: application/vnd.unknown.artifact.v1')
+    const digest = (await open.getManifest('hook/text', 'v1')).digest
+    expect(lines[lines.length - 1]).toBe(`Digest: ${digest}`)
+  })
+
+  it('keeps a given created annotation, so the same inputs give the same digest', async () => {
+    const push = (tag: string) =>
+      run([
+        'push',
+        '--plain-http',
+        '--format',
+        'json',
+        '-a',
+        'org.opencontainers.image.created=2024-01-02T03:04:05Z',
+        '--annotation',
+        'org.example.x=y',
+        `${open.host}/hook/repro:${tag}`,
+        'a.txt',
+        'b.bin'
+      ])
+    const first = await push('one')
+    const second = await push('two')
+    expect(first.code).toBe(0)
+    expect(second.code).toBe(0)
+    const d1 = JSON.parse(first.stdout).digest
+    expect(JSON.parse(second.stdout).digest).toBe(d1)
+    const m = await open.getManifest('hook/repro', 'two')
+    expect(m.digest).toBe(d1)
+    expect(m.body.annotations).toEqual({
+      'org.example.x': 'y',
+      'org.opencontainers.image.created': '2024-01-02T03:04:05Z'
+    })
+  })
+
+  it('refuses --annotation together with --annotation-file', async () => {
+    await writeFile(path.join(work, 'ann2.json'), '{"$manifest":{"a":"b"}}')
+    const r = await run([
+      'push',
+      '--plain-http',
+      '-a',
+      'k=v',
+      '--annotation-file',
+      'ann2.json',
+      `${open.host}/hook/conflict:v1`,
+      'a.txt'
+    ])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'Error: `--annotation` and `--annotation-file` cannot be both specified\n'
+    )
+    expect(await open.listTags('hook/conflict')).toEqual([])
+  })
+
+  it('refuses absolute paths unless --disable-path-validation, and missing files', async () => {
+    const abs = path.join(work, 'a.txt')
+    const r = await run(['push', '--plain-http', `${open.host}/hook/abs:v1`, abs])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      `Error: absolute file path detected. If it's intentional, use --disable-path-validation flag to skip this check: ${abs}\n`
+    )
+    const ok = await run([
+      'push',
+      '--plain-http',
+      '--disable-path-validation',
+      `${open.host}/hook/abs:v1`,
+      abs
+    ])
+    expect(ok.code).toBe(0)
+    const m = await open.getManifest('hook/abs', 'v1')
+    expect(m.body.layers[0].annotations['org.opencontainers.image.title']).toBe(abs)
+
+    const missing = await run(['push', '--plain-http', `${open.host}/hook/abs:v2`, 'nope.txt'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toBe('Error: stat nope.txt: no such file or directory\n')
+  })
+
+  it('needs --plain-http for 127.0.0.1 (HTTPS otherwise)', async () => {
+    const r = await run(['push', `${open.host}/hook/tls:v1`, 'a.txt'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^Error: /)
+    expect(r.stderr).toContain(`"https://${open.host}/v2/hook/tls/manifests/sha256:`)
+    expect(r.stderr).toContain('http: server gave HTTP response to HTTPS client')
+    expect(await open.listTags('hook/tls')).toEqual([])
+  })
+
+  it('packs a directory as tar+gzip with the unpack annotation', async () => {
+    const dir = path.join(work, 'tree')
+    await mkdir(path.join(dir, 'sub'), { recursive: true })
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x\n')
+    const r = await run(['push', '--plain-http', `${open.host}/hook/dir:v1`, 'tree'])
+    expect(r.code).toBe(0)
+    const layer = (await open.getManifest('hook/dir', 'v1')).body.layers[0]
+    expect(layer.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip')
+    expect(layer.annotations['io.deis.oras.content.unpack']).toBe('true')
+    expect(layer.annotations['org.opencontainers.image.title']).toBe('tree')
+    const tarBytes = gunzipSync(await open.getBlob('hook/dir', layer.digest))
+    expect(sha256(tarBytes)).toBe(layer.annotations['io.deis.oras.content.digest'])
+    const names: string[] = []
+    await new Promise<void>((resolve, reject) => {
+      const ex = tar.extract()
+      ex.on('entry', (h, s, next) => {
+        names.push(h.name)
+        s.resume()
+        s.on('end', next)
+      })
+      ex.on('finish', resolve)
+      ex.on('error', reject)
+      ex.end(tarBytes)
+    })
+    expect(names).toEqual(['tree/', 'tree/sub/', 'tree/sub/x.txt'])
+  })
+})
+
+describe('OCI image layout, fetch, pull and tags', () => {
+  it('pushes to an OCI layout and pulls the files back', async () => {
+    const layout = path.join(work, 'layout')
+    const r = await run([
+      'push',
+      '--oci-layout',
+      '--format',
+      'json',
+      `${layout}:v1,v2`,
+      'a.txt',
+      'link.txt'
+    ])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const meta = JSON.parse(r.stdout)
+    expect(meta.reference).toBe(`${layout}@${meta.digest}`)
+    expect(meta.referenceAsTags).toEqual([`${layout}:v1`, `${layout}:v2`])
+    expect(JSON.parse(await readFile(path.join(layout, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0'
+    })
+    const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8'))
+    expect(index.schemaVersion).toBe(2)
+    const refNames = index.manifests.map(
+      (d: { annotations: Record<string, string> }) =>
+        d.annotations['org.opencontainers.image.ref.name']
+    )
+    expect(refNames.sort()).toEqual(['v1', 'v2'])
+    expect(index.manifests.every((d: { digest: string }) => d.digest === meta.digest)).toBe(true)
+    const blobs = await readdir(path.join(layout, 'blobs', 'sha256'))
+    expect(blobs).toContain(meta.digest.slice(7))
+    expect(blobs).toContain(sha256('alpha\n').slice(7))
+
+    const outDir = path.join(work, 'pulled')
+    const p = await run(['pull', '--oci-layout', '-o', outDir, `${layout}:v2`])
+    expect(p.stderr).toBe('')
+    expect(p.code).toBe(0)
+    expect(await readFile(path.join(outDir, 'a.txt'), 'utf8')).toBe('alpha\n')
+    expect(await readFile(path.join(outDir, 'link.txt'), 'utf8')).toBe('alpha\n')
+    expect((await stat(path.join(outDir, 'link.txt'))).isFile()).toBe(true)
+  })
+
+  it('fetches manifests, descriptors and tags from the registry', async () => {
+    const push = await run(['push', '--plain-http', `${open.host}/hook/fetch:t1,t2`, 'a.txt'])
+    expect(push.code).toBe(0)
+    const m = await open.getManifest('hook/fetch', 't1')
+    const raw = await run(['manifest', 'fetch', '--plain-http', `${open.host}/hook/fetch:t1`])
+    expect(raw.code).toBe(0)
+    expect(raw.stdout).toBe(m.raw.toString())
+    const desc = await run([
+      'manifest',
+      'fetch',
+      '--descriptor',
+      '--plain-http',
+      `${open.host}/hook/fetch:t1`
+    ])
+    expect(JSON.parse(desc.stdout)).toEqual({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: m.digest,
+      size: m.raw.length
+    })
+    const tags = await run(['repo', 'tags', '--plain-http', `${open.host}/hook/fetch`])
+    expect(tags.stdout).toBe('t1\nt2\n')
+    const outDir = path.join(work, 'pulled-remote')
+    const pull = await run(['pull', '--plain-http', '-o', outDir, `${open.host}/hook/fetch:t2`])
+    expect(pull.code).toBe(0)
+    expect(pull.stdout).toContain(`Digest: ${m.digest}`)
+    expect(await readFile(path.join(outDir, 'a.txt'), 'utf8')).toBe('alpha\n')
+    const missing = await run(['manifest', 'fetch', '--plain-http', `${open.host}/hook/fetch:nope`])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('not found')
+  })
+})
+
+describe('faults between oras and the registry', () => {
+  it('retries a 500 on the upload start and succeeds', async () => {
+    const proxy = await startFaultProxy(open.url, [
+      { method: 'POST', path: /\/blobs\/uploads\/$/, status: 500, times: 1 }
+    ])
+    try {
+      const r = await run(['push', '--plain-http', `${proxy.host}/fault/retry:v1`, 'a.txt'])
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      expect(proxy.hits(0)).toBe(1)
+      expect(await open.listTags('fault/retry')).toEqual(['v1'])
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('gives up after oras-go retries on a 500 that does not go away', async () => {
+    const proxy = await startFaultProxy(open.url, [
+      { method: 'POST', path: /\/blobs\/uploads\/$/, status: 500 }
+    ])
+    try {
+      const r = await run(['push', '--plain-http', `${proxy.host}/fault/down:v1`, 'a.txt'])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^Error/)
+      expect(r.stderr).toContain('response status code 500')
+      // 1 attempt + 5 retries, for each of the two blobs started concurrently
+      expect(proxy.hits(0)).toBeGreaterThanOrEqual(6)
+      expect(proxy.hits(0) % 6).toBe(0)
+      expect(await open.listTags('fault/down')).toEqual([])
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('reports registry errors: 403 denied, manifest invalid, connection reset', async () => {
+    const denied = await startFaultProxy(open.url, [
+      {
+        method: 'POST',
+        path: /\/blobs\/uploads\//,
+        status: 403,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+      }
+    ])
+    const invalid = await startFaultProxy(open.url, [
+      {
+        method: 'PUT',
+        path: /\/manifests\//,
+        status: 400,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"bad"}]}'
+      }
+    ])
+    const reset = await startFaultProxy(open.url, [
+      { method: 'HEAD', path: /\/manifests\//, action: 'reset' }
+    ])
+    try {
+      const a = await run(['push', '--plain-http', `${denied.host}/fault/denied:v1`, 'a.txt'])
+      expect(a.code).toBe(1)
+      expect(a.stderr).toContain('denied: requested access to the resource is denied')
+      expect(denied.hits(0)).toBeGreaterThan(0)
+
+      const b = await run(['push', '--plain-http', `${invalid.host}/fault/invalid:v1`, 'a.txt'])
+      expect(b.code).toBe(1)
+      expect(b.stderr).toContain('manifest invalid: manifest invalid: bad')
+      expect(invalid.hits(0)).toBe(1)
+
+      const c = await run(['push', '--plain-http', `${reset.host}/fault/reset:v1`, 'a.txt'])
+      expect(c.code).toBe(1)
+      expect(c.stderr).toMatch(/^Error: failed to perform "Exists" on destination: Head "http:/)
+    } finally {
+      await Promise.all([denied.stop(), invalid.stop(), reset.stop()])
+    }
+  })
+})
+
+describe('buildOrasRelease', () => {
+  async function untar(archive: string): Promise<Map<string, { mode: number; data: Buffer }>> {
+    const files = new Map<string, { mode: number; data: Buffer }>()
+    const bytes = gunzipSync(await readFile(archive))
+    await new Promise<void>((resolve, reject) => {
+      const ex = tar.extract()
+      ex.on('entry', (h, s, next) => {
+        const chunks: Buffer[] = []
+        s.on('data', (c: unknown) => {
+          chunks.push(c as Buffer)
+        })
+        s.on('end', () => {
+          files.set(h.name, { mode: h.mode ?? 0, data: Buffer.concat(chunks) })
+          next()
+        })
+      })
+      ex.on('finish', resolve)
+      ex.on('error', reject)
+      ex.end(bytes)
+    })
+    return files
+  }
+
+  it('builds a release whose checksum matches and whose oras runs', async () => {
+    const dir = path.join(work, 'release')
+    const rel = await buildOrasRelease(dir)
+    expect(rel.assetName).toMatch(/^oras_1\.3\.2_(linux|darwin|windows)_[a-z0-9]+\.tar\.gz$/)
+    expect(rel.checksumsName).toBe('oras_1.3.2_checksums.txt')
+    expect(sha256(await readFile(rel.archivePath))).toBe('sha256:' + rel.sha256)
+    const sums = await readFile(rel.checksumsPath, 'utf8')
+    expect(sums.split('\n')).toContain(`${rel.sha256}  ${rel.assetName}`)
+    const files = await untar(rel.archivePath)
+    expect([...files.keys()].sort()).toEqual(['LICENSE', 'oras'])
+    expect(files.get('oras')!.mode & 0o777).toBe(0o755)
+    const bin = path.join(dir, 'extracted-oras')
+    await writeFile(bin, files.get('oras')!.data, { mode: 0o755 })
+    const v = await run(['version'], { bin })
+    expect(v.code).toBe(0)
+    expect(v.stdout.split('\n')[0]).toBe('Version:        1.3.2')
+  })
+
+  it('builds the broken variants', async () => {
+    const dir = path.join(work, 'release-broken')
+    const noBin = await buildOrasRelease(path.join(dir, 'a'), {
+      omitBinary: true,
+      version: '1.3.1',
+      os: 'linux',
+      arch: 'arm64'
+    })
+    expect(noBin.assetName).toBe('oras_1.3.1_linux_arm64.tar.gz')
+    expect([...(await untar(noBin.archivePath)).keys()]).toEqual(['LICENSE'])
+
+    const exit1 = await buildOrasRelease(path.join(dir, 'b'), { brokenBinary: 'exit1' })
+    const bin1 = path.join(dir, 'oras-exit1')
+    await writeFile(bin1, (await untar(exit1.archivePath)).get('oras')!.data, { mode: 0o755 })
+    const r1 = await run(['version'], { bin: bin1 })
+    expect(r1.code).toBe(1)
+    expect(r1.stderr).toBe('Error: something failed\n')
+
+    const bad = await buildOrasRelease(path.join(dir, 'c'), { brokenBinary: 'badjson' })
+    const bin2 = path.join(dir, 'oras-badjson')
+    await writeFile(bin2, (await untar(bad.archivePath)).get('oras')!.data, { mode: 0o755 })
+    expect((await run(['version'], { bin: bin2 })).code).toBe(0)
+    const r2 = await run(
+      ['push', '--plain-http', '--format', 'json', `${open.host}/hook/bad:v1`, 'a.txt'],
+      { bin: bin2 }
+    )
+    expect(r2.code).toBe(0)
+    expect(() => JSON.parse(r2.stdout)).toThrow()
+  })
+})
