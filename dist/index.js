@@ -40387,8 +40387,7 @@ async function push(r, username, req) {
             return parsePushOutput(out.stdout);
         const delay = backoff[attempt - 1];
         if (delay === undefined || !isTransient(out.stderr)) {
-            const after = attempt > 1 ? ` after ${attempt} attempts` : '';
-            throw registryError(r.image, username, `push to${after}`, out.stderr);
+            throw registryError(r.image, username, 'push to', out.stderr, attempt);
         }
         warning(`oras push failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
         await new Promise(resolve => setTimeout(resolve, delay));
@@ -40423,19 +40422,23 @@ function firstError(stderr) {
     return (lines.find(l => l.startsWith('Error')) ?? lines[0] ?? 'no error output').replace(/^Error:\s*/, '');
 }
 /** Turns oras's error text into what the workflow author has to do about it. */
-function registryError(image, username, action, stderr) {
+function registryError(image, username, action, stderr, attempts = 1) {
     const detail = firstError(stderr);
+    const after = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (image.kind === 'oci-layout')
-        return new ActionError(`oras could not ${action} ${image.dir}: ${detail}`);
+        return new ActionError(`oras could not ${action} ${image.dir}${after}: ${detail}`);
     const where = image.registry;
     const ghcr = where === 'ghcr.io';
+    if (/credential not found/i.test(stderr)) {
+        return new ActionError(`${where} requires credentials to ${action.replace(/ to$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`);
+    }
     if (/\b401\b|unauthorized/i.test(stderr)) {
-        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action.replace(/ after.*/, '')} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
+        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
     }
     if (/\b403\b|denied|forbidden/i.test(stderr)) {
-        return new ActionError(`${where} denied ${action.replace(/ after.*/, '')} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : 'the credentials lack push rights on that repository'}; ${detail}`);
+        return new ActionError(`${where} denied ${action} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : 'the credentials lack push rights on that repository'}; ${detail}`);
     }
-    return new ActionError(`could not ${action} ${image.name}: ${detail}`);
+    return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js

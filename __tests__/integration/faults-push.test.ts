@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir } from 'node:fs/promises'
+import * as path from 'node:path'
+import { runAction, type ActionRun } from '../support/action.js'
+import { buildOrasRelease, type BuildOrasReleaseOptions } from '../support/oras-double/release.js'
+import { startFaultProxy, type FaultRule } from '../support/registry.js'
+import { startWorld, type World } from '../support/world.js'
+
+// Issue 5, the push side: registry and oras faults against the real registry (behind a fault
+// proxy where the registry itself cannot misbehave). Every failure: exit 1, one error line, the
+// registry's tags exactly as they were, no credentials left anywhere, the password in no log
+// line and no process argument.
+
+const AUTH = { username: 'hook', password: 'pa55-Wrd-9f1c2e' }
+let world: World
+let home: string
+const REPO = 'hook/faults'
+let baseline: Record<string, string>
+
+beforeAll(async () => {
+  world = await startWorld({ auth: AUTH })
+  home = await mkdtemp(path.join(world.dir, 'home-'))
+  // What the registry holds before the faults: another variant under a shared extra tag, so a
+  // half-done failing push would show as a moved tag.
+  const first = await push(world.inputs('armbian-uefi', { tags: 'stable' }, REPO))
+  expect(first.exitCode).toBe(0)
+  baseline = await tagsOf(REPO)
+})
+
+afterAll(async () => {
+  await world?.stop()
+})
+
+function push(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {}
+): Promise<ActionRun> {
+  return runAction({ inputs, env: { HOME: home, ...env }, watchArgv: [AUTH.password] })
+}
+
+async function tagsOf(repo: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const tag of (await world.registry.listTags(repo)).sort()) {
+    out[tag] = (await world.registry.getManifest(repo, tag)).digest
+  }
+  return out
+}
+
+/** The failure contract, plus: registry untouched, nothing secret left behind. */
+async function expectCleanFailure(run: ActionRun, repo = REPO, before = baseline): Promise<string> {
+  expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({
+    exitCode: 1,
+    errors: [expect.any(String)]
+  })
+  expect(run.stdout).not.toMatch(/\n\s+at .+:\d+:\d+/)
+  expect(await tagsOf(repo)).toEqual(before)
+  expectNoSecretLeft(run)
+  return run.errors[0]!
+}
+
+function expectNoSecretLeft(run: ActionRun): void {
+  // The only place the password may appear is the runner's own mask command.
+  const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter(l => l.includes(AUTH.password))
+  expect(lines).toEqual(
+    run.exitCode === 0 || lines.length > 0
+      ? lines.filter(l => l === `::add-mask::${AUTH.password}`)
+      : []
+  )
+  expect(run.secretInArgv).toEqual([])
+  expect(existsSync(path.join(home, '.docker', 'config.json'))).toBe(false)
+}
+
+async function tempLeft(run: ActionRun): Promise<string[]> {
+  return (await readdir(run.env['RUNNER_TEMP']!)).filter(n => !n.startsWith('hook-bundle-lts-'))
+}
+
+describe('credentials', () => {
+  it('a good password: logs in through stdin, pushes, and leaves no credentials behind', async () => {
+    const run = await push(world.inputs('lts', {}, 'hook/auth'))
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain(`::add-mask::${AUTH.password}`)
+    expect(run.stdout).toContain(`logged in to ${world.registry.host} as hook`)
+    expectNoSecretLeft(run)
+    // The temporary registry config (and the annotation file) are gone; the bundle stays.
+    expect(await tempLeft(run)).toEqual([])
+    expect(await world.registry.listTags('hook/auth')).toContain('v0.11.1-lts')
+  })
+
+  it('a wrong password: fails at login, before any archive is downloaded', async () => {
+    world.server.resetRequests()
+    const run = await push(world.inputs('lts', { password: 'wrong-password' }, REPO))
+    const error = await expectCleanFailure(run)
+    expect(error).toBe(
+      `${world.registry.host} rejected the credentials of "hook" (401 unauthorized) on log in to ${world.registry.host}/${REPO}: check username and password`
+    )
+    expect(world.server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
+    expect(await readdir(run.env['RUNNER_TEMP']!)).toEqual([])
+  })
+
+  it('no password: pushes anonymously, which this registry refuses with a clear message', async () => {
+    const run = await push(world.inputs('lts', { password: '' }, REPO))
+    const error = await expectCleanFailure(run)
+    expect(error).toMatch(
+      new RegExp(
+        `^${world.registry.host} requires credentials to push ${world.registry.host}/${REPO} and password is empty: set username and password$`
+      )
+    )
+  })
+})
+
+describe('bad input: refused before the network, nothing pushed', () => {
+  it.each([
+    [
+      { image: 'ghcr.io/Octo-Org/Hook' },
+      'image "ghcr.io/Octo-Org/Hook" has an invalid repository path'
+    ],
+    [{ image: `127.0.0.1:1/${REPO}:v1` }, 'must not contain a tag'],
+    [{ tags: 'ok,not/ok' }, 'tag "not/ok" is not a valid tag'],
+    [{ tags: 'x'.repeat(200) }, 'is not a valid tag'],
+    [
+      { annotations: 'org.example.no-equals-sign' },
+      'annotations line 1 "org.example.no-equals-sign" is not key=value'
+    ],
+    [{ created: '01/02/2030' }, 'created "01/02/2030" is not an RFC 3339 time'],
+    [{ 'oras-checksum': '' }, 'oras-url and oras-checksum go together']
+  ])('%j', async (extra, message) => {
+    world.server.resetRequests()
+    const error = await expectCleanFailure(await push(world.inputs('lts', extra, REPO)))
+    expect(error).toContain(message)
+    expect(world.server.requests()).toEqual([])
+  })
+})
+
+describe('registry faults', () => {
+  let n = 0
+
+  /**
+   * A fresh repository holding another variant under the shared tag `stable`, then a push of
+   * lts with `stable` through a proxy applying the rules: fresh, so every blob must really be
+   * uploaded; `stable` shared, so a half-done push would show as a moved tag.
+   */
+  async function throughProxy(
+    rules: FaultRule[]
+  ): Promise<{ run: ActionRun; hits: number[]; repo: string; before: Record<string, string> }> {
+    const repo = `hook/fault-${++n}`
+    expect((await push(world.inputs('armbian-uefi', { tags: 'stable' }, repo))).exitCode).toBe(0)
+    const before = await tagsOf(repo)
+    const proxy = await startFaultProxy(world.registry.url, rules)
+    try {
+      const inputs = world.inputs('lts', { tags: 'stable' }, repo)
+      inputs['image'] = `${proxy.host}/${repo}`
+      const run = await push(inputs)
+      return { run, hits: rules.map((_, i) => proxy.hits(i)), repo, before }
+    } finally {
+      await proxy.stop()
+    }
+  }
+
+  it('registry down: fails after bounded retries naming the registry', async () => {
+    const inputs = { ...world.inputs('lts', { password: '' }, REPO), image: `127.0.0.1:9/${REPO}` }
+    const run = await push(inputs)
+    const error = await expectCleanFailure(run)
+    expect(error).toMatch(
+      /^could not push to 127.0.0.1:9\/hook\/faults after 3 attempts: .*connection refused/i
+    )
+    expect(run.warnings).toHaveLength(2)
+  })
+
+  it('500 on a blob upload once: oras retries it and the push lands', async () => {
+    const { run, hits, repo } = await throughProxy([
+      { method: 'POST', path: /\/blobs\/uploads\/$/, status: 500, times: 1 }
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(hits).toEqual([1])
+    expect((await world.registry.getManifest(repo, 'stable')).digest).toBe(run.outputs['digest'])
+  })
+
+  it('500 on a blob PUT once (not replayable by oras): the action pushes again and lands', async () => {
+    const { run, hits } = await throughProxy([
+      { method: 'PUT', path: /\/blobs\/uploads\//, status: 500, times: 1 }
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(hits).toEqual([1])
+    expect(run.warnings).toEqual([
+      expect.stringMatching(/^oras push failed \(.*500.*\); attempt 2 in 2 s$/)
+    ])
+  })
+
+  it('a connection reset during an upload: retried and lands', async () => {
+    const { run } = await throughProxy([
+      { method: 'PUT', path: /\/blobs\/uploads\//, action: 'reset', times: 1 }
+    ])
+    expect(run.exitCode).toBe(0)
+  })
+
+  it('500 forever: fails clearly after the bounded retries, tags untouched', async () => {
+    const { run, repo, before } = await throughProxy([
+      { method: 'POST', path: /\/blobs\/uploads\/$/, status: 500 }
+    ])
+    const error = await expectCleanFailure(run, repo, before)
+    expect(error).toMatch(
+      /^could not push to 127\.0\.0\.1:\d+\/hook\/fault-\d+ after 3 attempts: .*500/
+    )
+  })
+
+  it('403 on push: says what permission is missing, not retried', async () => {
+    const { run, hits, repo, before } = await throughProxy([
+      {
+        method: 'POST',
+        path: /\/blobs\/uploads\/$/,
+        status: 403,
+        body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
+        headers: { 'content-type': 'application/json' }
+      }
+    ])
+    const error = await expectCleanFailure(run, repo, before)
+    expect(error).toMatch(
+      /^127\.0\.0\.1:\d+ denied push to 127\.0\.0\.1:\d+\/hook\/fault-\d+ \(403\): the credentials lack push rights on that repository; /
+    )
+    expect(hits[0]).toBeLessThanOrEqual(5)
+    expect(run.warnings).toEqual([])
+  })
+
+  it('the manifest rejected: fails naming the reason, not retried, tags untouched', async () => {
+    const { run, hits, repo, before } = await throughProxy([
+      {
+        method: 'PUT',
+        path: /\/manifests\//,
+        status: 400,
+        body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"nope"}]}',
+        headers: { 'content-type': 'application/json' }
+      }
+    ])
+    const error = await expectCleanFailure(run, repo, before)
+    expect(error).toMatch(
+      /^could not push to 127\.0\.0\.1:\d+\/hook\/fault-\d+: .*manifest invalid/
+    )
+    expect(hits).toEqual([1])
+  })
+})
+
+describe('oras faults', () => {
+  it('the archive does not match the pinned sha256: refuses to run it, names both digests', async () => {
+    const inputs = { ...world.inputs('lts', {}, REPO), 'oras-url': '', 'oras-checksum': '' }
+    const toolCache = await mkdtemp(path.join(world.dir, 'tc-'))
+    const run = await runAction({
+      inputs,
+      toolCache,
+      env: { HOME: home, HOOK_BUNDLE_ORAS_MIRROR: world.orasMirror }
+    })
+    const error = await expectCleanFailure(run)
+    expect(error).toBe(
+      `oras archive ${world.orasMirror}/v1.3.2/${world.oras.assetName} failed verification: expected sha256 9229ccc6d17bb282039ad4a69abb16dcb887a5bce567c075d731d9b3c7ad8eaf, got ${world.oras.sha256}; refusing to run it`
+    )
+    expect(await readdir(toolCache)).toEqual([])
+  })
+
+  it.each<[string, BuildOrasReleaseOptions, RegExp]>([
+    [
+      'without an oras binary',
+      { omitBinary: true },
+      /^oras archive \S+ holds no oras at its root; is oras-url the oras release archive\?$/
+    ],
+    [
+      'whose oras exits non-zero',
+      { brokenBinary: 'exit1' },
+      /^oras at \S+ does not run \(exit 1\): something failed$/
+    ],
+    [
+      'whose oras prints invalid JSON',
+      { brokenBinary: 'badjson' },
+      /^oras push printed no JSON result with a digest \(got ".*"\); the push state is unknown, check the registry and run again$/
+    ]
+  ])('an oras archive %s', async (what, opts, message) => {
+    const dir = path.join(world.dir, 'oras', `broken-${what.replace(/\W+/g, '-')}`)
+    const broken = await buildOrasRelease(dir, opts)
+    const rel = path.relative(path.join(world.dir, 'oras'), broken.archivePath)
+    const run = await push({
+      ...world.inputs('lts', {}, REPO),
+      'oras-url': `${world.orasMirror}/${rel}`,
+      'oras-checksum': broken.sha256
+    })
+    if (opts.brokenBinary === 'badjson') {
+      // oras itself pushed (the registry may have the manifest), but the action cannot tell
+      // what, so it fails rather than report outputs it did not read.
+      expect(run.exitCode).toBe(1)
+      expect(run.errors).toEqual([expect.stringMatching(message)])
+      expectNoSecretLeft(run)
+      baseline = await tagsOf(REPO)
+      return
+    }
+    const error = await expectCleanFailure(run)
+    expect(error).toMatch(message)
+  })
+})
