@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2831);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4406);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2831:
+/***/ 4406:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40173,6 +40173,62 @@ function checkHttpUrl(name, value) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/cache.ts
+
+
+
+
+
+
+/** A lock older than this belongs to a job that died; anything real takes seconds. */
+const STALE_LOCK_MS = 15 * 60 * 1000;
+/**
+ * tc.cacheDir, made safe for parallel jobs on one self-hosted runner. cacheDir first deletes
+ * the entry it is about to write, so two jobs caching the same entry at once would delete files
+ * under a third job that already uses the first one's complete copy. Here only one job writes
+ * an entry (an atomic mkdir lock beside it), and nobody rewrites an entry that is complete.
+ * Returns the cached directory, or undefined when another job is caching it right now: the
+ * caller then keeps using its own verified copy.
+ */
+async function cacheDirOnce(source, tool, version, arch) {
+    const existing = find(tool, version, arch);
+    if (existing !== '')
+        return existing;
+    const root = process.env['RUNNER_TOOL_CACHE'] ?? '';
+    const lock = external_node_path_namespaceObject.join(root, tool, `${node_modules_semver.clean(version) ?? version}-${arch}.lock`);
+    await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(lock), { recursive: true });
+    if (!(await takeLock(lock))) {
+        info(`${tool} ${version}: another job is caching it, using this job's own copy`);
+        return undefined;
+    }
+    try {
+        const raced = find(tool, version, arch);
+        if (raced !== '')
+            return raced;
+        return await cacheDir(source, tool, version, arch);
+    }
+    finally {
+        await (0,promises_namespaceObject.rmdir)(lock).catch((err) => core_debug(`lock ${lock}: ${describeError(err)}`));
+    }
+}
+async function takeLock(lock) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            await (0,promises_namespaceObject.mkdir)(lock);
+            return true;
+        }
+        catch (err) {
+            if (err.code !== 'EEXIST')
+                throw err;
+            const s = await (0,promises_namespaceObject.stat)(lock).catch(() => undefined);
+            if (!s || Date.now() - s.mtimeMs < STALE_LOCK_MS)
+                return false;
+            await (0,promises_namespaceObject.rmdir)(lock).catch(() => undefined);
+        }
+    }
+    return false;
+}
+
 ;// CONCATENATED MODULE: ./src/oras-release.ts
 /**
  * What the oras project publishes, kept apart from the code that installs it (as setup-oras
@@ -40248,6 +40304,7 @@ function parseOrasChecksums(text) {
 
 
 
+
 /**
  * Installs oras through the tool cache: a cached copy means no network at all; otherwise the
  * archive is downloaded, its sha256 checked (pinned, given, or from the release's checksums
@@ -40301,9 +40358,11 @@ async function installOras(inputs, timeoutMs) {
             throw new ActionError(`oras archive ${url} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
         }
         await (0,promises_namespaceObject.chmod)(binary, 0o755);
-        const dir = await cacheDir(extracted, 'oras', cacheVersion, external_node_os_namespaceObject.arch());
+        const dir = await cacheDirOnce(extracted, 'oras', cacheVersion, external_node_os_namespaceObject.arch());
+        info(`oras ${inputs.version}: downloaded and sha256 verified in ${Date.now() - started} ms`);
+        if (dir === undefined)
+            return binary;
         await (0,promises_namespaceObject.rm)(extracted, { recursive: true, force: true });
-        info(`oras ${inputs.version}: downloaded, sha256 verified and cached in ${Date.now() - started} ms`);
         return external_node_path_namespaceObject.join(dir, binaryName);
     }
     finally {

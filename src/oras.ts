@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import * as tc from '@actions/tool-cache'
+import { cacheDirOnce } from './cache.js'
 import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import type { ImageTarget } from './image.js'
@@ -77,11 +78,12 @@ export async function installOras(inputs: OrasInputs, timeoutMs: number): Promis
       )
     }
     await chmod(binary, 0o755)
-    const dir = await tc.cacheDir(extracted, 'oras', cacheVersion, os.arch())
-    await rm(extracted, { recursive: true, force: true })
+    const dir = await cacheDirOnce(extracted, 'oras', cacheVersion, os.arch())
     core.info(
-      `oras ${inputs.version}: downloaded, sha256 verified and cached in ${Date.now() - started} ms`
+      `oras ${inputs.version}: downloaded and sha256 verified in ${Date.now() - started} ms`
     )
+    if (dir === undefined) return binary
+    await rm(extracted, { recursive: true, force: true })
     return path.join(dir, binaryName)
   } finally {
     await rm(archive, { force: true })

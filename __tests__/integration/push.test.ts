@@ -227,6 +227,37 @@ describe('the tag set of the original workflow', () => {
   })
 })
 
+describe('twelve runs in parallel on one runner', () => {
+  it('left every tool cache entry complete and holding the verified bytes', async () => {
+    const tools = (await readdir(toolCache)).filter(t => t.startsWith('hook_')).sort()
+    // Every archive but the default flavor's was used by some variant.
+    expect(tools).toEqual(
+      SEED_IDS.filter(id => id !== 'x86_64' && id !== 'aarch64')
+        .map(id => `hook_${id}`)
+        .sort()
+    )
+    for (const tool of tools) {
+      const asset = `${tool}.tar.gz`
+      const sha512 = world.release.assets[asset]!.sha512
+      const version = `0.0.0-sha512-${sha512.slice(0, 64)}`
+      expect(await readdir(path.join(toolCache, tool))).toEqual([version])
+      const entry = path.join(toolCache, tool, version, 'any')
+      expect(await readdir(path.dirname(entry))).toEqual(['any', 'any.complete'])
+      const record = JSON.parse(await readFile(path.join(entry, '.hook-archive.json'), 'utf8')) as {
+        sha512: string
+        files: Array<{ name: string; sha256: string }>
+      }
+      expect(record.sha512).toBe(sha512)
+      const generated = world.release.archives[tool.slice(5)]!.files
+      expect(record.files.map(f => f.name).sort()).toEqual(Object.keys(generated).sort())
+      for (const f of record.files) {
+        const bytes = await readFile(path.join(entry, f.name))
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(generated[f.name]!.sha256)
+      }
+    }
+  })
+})
+
 describe('reproducible and idempotent', () => {
   it('re-running a variant yields the same digest and changes nothing in the registry', async () => {
     const before = await world.registry.listTags('hook/images')
