@@ -70,7 +70,9 @@ export async function resolveNewest(repository: string, token: string): Promise<
   }
   // A semver pre-release tag (v0.12.0-rc.1) is not a release to publish as the newest.
   const tags = releases
-    .filter(r => !r.draft && isReleaseTag(r.tag_name) && semver.prerelease(r.tag_name.slice(1)) === null)
+    .filter(
+      r => !r.draft && isReleaseTag(r.tag_name) && semver.prerelease(r.tag_name.slice(1)) === null
+    )
     .map(r => r.tag_name)
     .sort((a, b) => semver.rcompare(a.slice(1), b.slice(1)))
   core.debug(`releases of ${repository}: ${tags.join(', ')}`)

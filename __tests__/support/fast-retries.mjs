@@ -1,6 +1,9 @@
 // Preloaded (NODE_OPTIONS=--import) into the action under test. @actions/tool-cache 4 reads its
 // retry backoff overrides from globalThis, not from the environment, so a child process can only
 // shorten the 10-20 s backoff this way. The action itself knows nothing of it.
-for (const key of ['TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS']) {
+for (const key of [
+  'TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS',
+  'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS'
+]) {
   if (process.env[key] !== undefined) globalThis[key] = Number(process.env[key])
 }
