@@ -40452,7 +40452,10 @@ async function push(r, username, req) {
         await new Promise(resolve => setTimeout(resolve, delay));
     }
 }
-const TRANSIENT = /status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i;
+// Besides server failures and dropped connections: a registry racing two uploads of one blob
+// (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
+// "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
+const TRANSIENT = /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i;
 function isTransient(stderr) {
     return TRANSIENT.test(stderr);
 }

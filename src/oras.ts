@@ -208,8 +208,11 @@ export async function push(r: Registry, username: string, req: PushRequest): Pro
   }
 }
 
+// Besides server failures and dropped connections: a registry racing two uploads of one blob
+// (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
+// "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
 const TRANSIENT =
-  /status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i
+  /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i
 
 export function isTransient(stderr: string): boolean {
   return TRANSIENT.test(stderr)

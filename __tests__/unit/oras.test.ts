@@ -69,6 +69,12 @@ describe('oras push output', () => {
       isTransient('Error: response status code 401: unauthorized: authentication required')
     ).toBe(false)
     expect(isTransient('Error: response status code 400: manifest invalid')).toBe(false)
+    // Two parallel pushes of one blob can lose it in the registry; pushing again heals that.
+    expect(
+      isTransient(
+        'Error response from registry: failed to perform "PushReference" on destination: digest invalid: provided digest did not match uploaded content; manifest blob unknown: blob unknown to registry: sha256:44136f'
+      )
+    ).toBe(true)
   })
 
   it('explains authentication and permission failures for GHCR', () => {
