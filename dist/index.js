@@ -39304,6 +39304,90 @@ function describeError(err) {
     return String(err);
 }
 
+;// CONCATENATED MODULE: ./src/cache.ts
+
+
+
+
+
+
+/** A lock older than this belongs to a job that died; anything real takes seconds. */
+const STALE_LOCK_MS = 15 * 60 * 1000;
+/**
+ * Writes a tool cache entry at most once per runner. tc.cacheDir first deletes the entry it is
+ * about to write, so two jobs caching the same entry at once would delete files under a third
+ * job already using the first one's complete copy. Here only one job writes an entry (an atomic
+ * mkdir lock beside it), and nobody rewrites a complete one. Returns the cached directory, or
+ * undefined when another job is writing it right now: the caller keeps its own verified copy.
+ */
+async function cacheOnce(tool, version, arch, save) {
+    const existing = find(tool, version, arch);
+    if (existing !== '')
+        return existing;
+    const lock = `${entryPath(tool, version, arch)}.lock`;
+    await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(lock), { recursive: true });
+    if (!(await takeLock(lock))) {
+        info(`${tool} ${version}: another job is caching it, using this job's own copy`);
+        return undefined;
+    }
+    try {
+        const raced = find(tool, version, arch);
+        return raced !== '' ? raced : await save();
+    }
+    finally {
+        await (0,promises_namespaceObject.rmdir)(lock).catch((err) => core_debug(`lock ${lock}: ${describeError(err)}`));
+    }
+}
+/** tc.cacheDir (a copy), once per runner. */
+function cacheDirOnce(source, tool, version, arch) {
+    return cacheOnce(tool, version, arch, () => cacheDir(source, tool, version, arch));
+}
+/**
+ * Like cacheDirOnce, but moves `source` into the entry instead of copying it: hundreds of MiB
+ * of verified files need not be written twice. The layout is tool-cache's own
+ * (`<tool>/<version>/<arch>` and the `.complete` marker written last, which is what tc.find
+ * looks for), so tc.find serves the entry. Across file systems it falls back to tc.cacheDir.
+ */
+function moveIntoCache(source, tool, version, arch) {
+    return cacheOnce(tool, version, arch, async () => {
+        const entry = entryPath(tool, version, arch);
+        // Whatever is there without a marker is what a crashed job left: not an entry.
+        await (0,promises_namespaceObject.rm)(`${entry}.complete`, { force: true });
+        await (0,promises_namespaceObject.rm)(entry, { recursive: true, force: true });
+        await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(entry), { recursive: true });
+        try {
+            await (0,promises_namespaceObject.rename)(source, entry);
+        }
+        catch (err) {
+            if (err.code !== 'EXDEV')
+                throw err;
+            return await cacheDir(source, tool, version, arch);
+        }
+        await (0,promises_namespaceObject.writeFile)(`${entry}.complete`, '');
+        return entry;
+    });
+}
+function entryPath(tool, version, arch) {
+    return external_node_path_namespaceObject.join(process.env['RUNNER_TOOL_CACHE'] ?? '', tool, node_modules_semver.clean(version) ?? version, arch);
+}
+async function takeLock(lock) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            await (0,promises_namespaceObject.mkdir)(lock);
+            return true;
+        }
+        catch (err) {
+            if (err.code !== 'EEXIST')
+                throw err;
+            const s = await (0,promises_namespaceObject.stat)(lock).catch(() => undefined);
+            if (!s || Date.now() - s.mtimeMs < STALE_LOCK_MS)
+                return false;
+            await (0,promises_namespaceObject.rmdir)(lock).catch(() => undefined);
+        }
+    }
+    return false;
+}
+
 ;// CONCATENATED MODULE: ./src/checksums.ts
 
 /** Asset names we accept from a release: they end up in paths, URLs and OCI titles. */
@@ -39600,6 +39684,7 @@ function compare(a, b) {
 
 
 
+
 const RECORD = '.hook-archive.json';
 const CACHE_ARCH = 'any';
 /**
@@ -39616,19 +39701,34 @@ async function fetchArchive(archive, opts) {
         return hit;
     const started = Date.now();
     const file = await download(opts.url, archive.asset, opts.timeoutMs);
+    const staging = external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`);
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
         const downloaded = Date.now();
-        await verifySha512(file, archive, opts.url);
-        const verified = Date.now();
-        const staging = external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`);
-        const content = await extract(file, archive, staging);
-        const extracted = Date.now();
+        // Hashing and extracting read the bytes together while they are hot in the page cache; zlib
+        // inflates on libuv's thread pool (the other core) while this thread hashes. Nothing is used
+        // before the digest matches: the files go to a private staging directory that a mismatch
+        // discards, and a mismatch is reported before whatever extracting unverified bytes raised.
+        const [digest, extraction] = await Promise.allSettled([
+            sha512File(file),
+            extract(file, archive, staging)
+        ]);
+        if (digest.status === 'rejected')
+            throw digest.reason;
+        if (digest.value !== archive.sha512) {
+            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${opts.url} gave ${digest.value}; the download is corrupt or the release changed, retry`);
+        }
+        if (extraction.status === 'rejected')
+            throw extraction.reason;
+        const content = extraction.value;
         const total = content.files.reduce((sum, f) => sum + f.size, 0);
         info(`${archive.asset}: downloaded ${bytes(size)} in ${seconds(downloaded - started)} (${rate(size, downloaded - started)}), ` +
-            `sha512 verified in ${seconds(verified - downloaded)}, extracted ${content.files.length} files (${bytes(total)}) in ${seconds(extracted - verified)}`);
-        await saveToCache(content);
-        return content;
+            `sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(Date.now() - downloaded)}`);
+        return await saveToCache(content);
+    }
+    catch (err) {
+        await (0,promises_namespaceObject.rm)(staging, { recursive: true, force: true });
+        throw err;
     }
     finally {
         await (0,promises_namespaceObject.rm)(file, { force: true });
@@ -39656,12 +39756,9 @@ async function fromCache(archive) {
         return undefined;
     }
 }
+/** Moves the verified files into the tool cache; returns where the bundle should link from. */
 async function saveToCache(content) {
     const { tool, version } = cacheKey(content.archive);
-    // A parallel job on the same runner may have cached it meanwhile; caching again would delete
-    // the files under that job's feet.
-    if (find(tool, version, CACHE_ARCH) !== '')
-        return;
     const record = {
         asset: content.archive.asset,
         sha512: content.archive.sha512,
@@ -39670,21 +39767,20 @@ async function saveToCache(content) {
     };
     try {
         await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(content.dir, RECORD), `${JSON.stringify(record, null, 2)}\n`);
-        await cacheDir(content.dir, tool, version, CACHE_ARCH);
+        const cached = await moveIntoCache(content.dir, tool, version, CACHE_ARCH);
+        return cached === undefined ? content : { ...content, dir: cached };
     }
     catch (err) {
         // The bundle is built from this run's own verified copy; a cache that cannot be written
         // only costs the next run a download.
         warning(`${content.archive.asset}: could not save to the tool cache: ${describeError(err)}`);
+        return content;
     }
 }
-async function verifySha512(file, archive, url) {
+async function sha512File(file) {
     const hash = (0,external_node_crypto_.createHash)('sha512');
     await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), hash);
-    const actual = hash.digest('hex');
-    if (actual !== archive.sha512) {
-        throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${actual}; the download is corrupt or the release changed, retry`);
-    }
+    return hash.digest('hex');
 }
 /**
  * Extracts an archive that must hold only regular files at its root, refusing anything else
@@ -39699,6 +39795,10 @@ async function extract(file, archive, dir) {
     const unsafe = (what) => new ActionError(`${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`);
     const extractor = tar_stream.extract();
     extractor.on('entry', (header, stream, next) => {
+        // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
+        // before reading it; the extractor fails the pipeline with the same error, so here it is only
+        // kept from escaping as an uncaught exception.
+        stream.on('error', () => undefined);
         const handle = async () => {
             const name = header.name.replace(/^(\.\/)+/, '');
             if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
@@ -39721,12 +39821,17 @@ async function extract(file, archive, dir) {
             seen.add(name);
             const hash = (0,external_node_crypto_.createHash)('sha256');
             let size = 0;
-            stream.on('data', (chunk) => {
-                const data = chunk;
-                hash.update(data);
-                size += data.length;
-            });
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(stream, (0,external_node_fs_namespaceObject.createWriteStream)(external_node_path_namespaceObject.join(dir, name), { mode: 0o644 }));
+            const out = await (0,promises_namespaceObject.open)(external_node_path_namespaceObject.join(dir, name), 'wx', 0o644);
+            try {
+                for await (const chunk of stream) {
+                    hash.update(chunk);
+                    size += chunk.length;
+                    await out.write(chunk);
+                }
+            }
+            finally {
+                await out.close();
+            }
             // Read-only: the bundle links these files, so a later step writing to the bundle cannot
             // silently change what the tool cache serves to the next run.
             await (0,promises_namespaceObject.chmod)(external_node_path_namespaceObject.join(dir, name), 0o444);
@@ -39740,7 +39845,7 @@ async function extract(file, archive, dir) {
         });
     });
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), (0,external_node_zlib_.createGunzip)(), extractor);
+        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), (0,external_node_zlib_.createGunzip)({ chunkSize: 256 << 10 }), extractor);
     }
     catch (err) {
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
@@ -40173,62 +40278,6 @@ function checkHttpUrl(name, value) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/cache.ts
-
-
-
-
-
-
-/** A lock older than this belongs to a job that died; anything real takes seconds. */
-const STALE_LOCK_MS = 15 * 60 * 1000;
-/**
- * tc.cacheDir, made safe for parallel jobs on one self-hosted runner. cacheDir first deletes
- * the entry it is about to write, so two jobs caching the same entry at once would delete files
- * under a third job that already uses the first one's complete copy. Here only one job writes
- * an entry (an atomic mkdir lock beside it), and nobody rewrites an entry that is complete.
- * Returns the cached directory, or undefined when another job is caching it right now: the
- * caller then keeps using its own verified copy.
- */
-async function cacheDirOnce(source, tool, version, arch) {
-    const existing = find(tool, version, arch);
-    if (existing !== '')
-        return existing;
-    const root = process.env['RUNNER_TOOL_CACHE'] ?? '';
-    const lock = external_node_path_namespaceObject.join(root, tool, `${node_modules_semver.clean(version) ?? version}-${arch}.lock`);
-    await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(lock), { recursive: true });
-    if (!(await takeLock(lock))) {
-        info(`${tool} ${version}: another job is caching it, using this job's own copy`);
-        return undefined;
-    }
-    try {
-        const raced = find(tool, version, arch);
-        if (raced !== '')
-            return raced;
-        return await cacheDir(source, tool, version, arch);
-    }
-    finally {
-        await (0,promises_namespaceObject.rmdir)(lock).catch((err) => core_debug(`lock ${lock}: ${describeError(err)}`));
-    }
-}
-async function takeLock(lock) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            await (0,promises_namespaceObject.mkdir)(lock);
-            return true;
-        }
-        catch (err) {
-            if (err.code !== 'EEXIST')
-                throw err;
-            const s = await (0,promises_namespaceObject.stat)(lock).catch(() => undefined);
-            if (!s || Date.now() - s.mtimeMs < STALE_LOCK_MS)
-                return false;
-            await (0,promises_namespaceObject.rmdir)(lock).catch(() => undefined);
-        }
-    }
-    return false;
-}
-
 ;// CONCATENATED MODULE: ./src/oras-release.ts
 /**
  * What the oras project publishes, kept apart from the code that installs it (as setup-oras

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { chmod, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
 import * as tar from 'tar-stream'
+import { moveIntoCache } from './cache.js'
 import { SAFE_NAME } from './checksums.js'
 import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
@@ -64,21 +65,35 @@ export async function fetchArchive(
   if (hit) return hit
   const started = Date.now()
   const file = await download(opts.url, archive.asset, opts.timeoutMs)
+  const staging = path.join(opts.workDir, `${archive.id}-${randomUUID()}`)
   try {
     const { size } = await stat(file)
     const downloaded = Date.now()
-    await verifySha512(file, archive, opts.url)
-    const verified = Date.now()
-    const staging = path.join(opts.workDir, `${archive.id}-${randomUUID()}`)
-    const content = await extract(file, archive, staging)
-    const extracted = Date.now()
+    // Hashing and extracting read the bytes together while they are hot in the page cache; zlib
+    // inflates on libuv's thread pool (the other core) while this thread hashes. Nothing is used
+    // before the digest matches: the files go to a private staging directory that a mismatch
+    // discards, and a mismatch is reported before whatever extracting unverified bytes raised.
+    const [digest, extraction] = await Promise.allSettled([
+      sha512File(file),
+      extract(file, archive, staging)
+    ])
+    if (digest.status === 'rejected') throw digest.reason
+    if (digest.value !== archive.sha512) {
+      throw new ActionError(
+        `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${opts.url} gave ${digest.value}; the download is corrupt or the release changed, retry`
+      )
+    }
+    if (extraction.status === 'rejected') throw extraction.reason
+    const content = extraction.value
     const total = content.files.reduce((sum, f) => sum + f.size, 0)
     core.info(
       `${archive.asset}: downloaded ${bytes(size)} in ${seconds(downloaded - started)} (${rate(size, downloaded - started)}), ` +
-        `sha512 verified in ${seconds(verified - downloaded)}, extracted ${content.files.length} files (${bytes(total)}) in ${seconds(extracted - verified)}`
+        `sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(Date.now() - downloaded)}`
     )
-    await saveToCache(content)
-    return content
+    return await saveToCache(content)
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true })
+    throw err
   } finally {
     await rm(file, { force: true })
   }
@@ -108,11 +123,9 @@ async function fromCache(archive: ReleaseArchive): Promise<ArchiveContent | unde
   }
 }
 
-async function saveToCache(content: ArchiveContent): Promise<void> {
+/** Moves the verified files into the tool cache; returns where the bundle should link from. */
+async function saveToCache(content: ArchiveContent): Promise<ArchiveContent> {
   const { tool, version } = cacheKey(content.archive)
-  // A parallel job on the same runner may have cached it meanwhile; caching again would delete
-  // the files under that job's feet.
-  if (tc.find(tool, version, CACHE_ARCH) !== '') return
   const record: CacheRecord = {
     asset: content.archive.asset,
     sha512: content.archive.sha512,
@@ -121,29 +134,22 @@ async function saveToCache(content: ArchiveContent): Promise<void> {
   }
   try {
     await writeFile(path.join(content.dir, RECORD), `${JSON.stringify(record, null, 2)}\n`)
-    await tc.cacheDir(content.dir, tool, version, CACHE_ARCH)
+    const cached = await moveIntoCache(content.dir, tool, version, CACHE_ARCH)
+    return cached === undefined ? content : { ...content, dir: cached }
   } catch (err) {
     // The bundle is built from this run's own verified copy; a cache that cannot be written
     // only costs the next run a download.
     core.warning(
       `${content.archive.asset}: could not save to the tool cache: ${describeError(err)}`
     )
+    return content
   }
 }
 
-export async function verifySha512(
-  file: string,
-  archive: ReleaseArchive,
-  url: string
-): Promise<void> {
+async function sha512File(file: string): Promise<string> {
   const hash = createHash('sha512')
   await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash)
-  const actual = hash.digest('hex')
-  if (actual !== archive.sha512) {
-    throw new ActionError(
-      `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${actual}; the download is corrupt or the release changed, retry`
-    )
-  }
+  return hash.digest('hex')
 }
 
 /**
@@ -166,6 +172,10 @@ export async function extract(
     )
   const extractor = tar.extract()
   extractor.on('entry', (header, stream, next) => {
+    // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
+    // before reading it; the extractor fails the pipeline with the same error, so here it is only
+    // kept from escaping as an uncaught exception.
+    stream.on('error', () => undefined)
     const handle = async (): Promise<void> => {
       const name = header.name.replace(/^(\.\/)+/, '')
       if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
@@ -190,12 +200,16 @@ export async function extract(
       seen.add(name)
       const hash = createHash('sha256')
       let size = 0
-      stream.on('data', (chunk: unknown) => {
-        const data = chunk as Buffer
-        hash.update(data)
-        size += data.length
-      })
-      await pipeline(stream, createWriteStream(path.join(dir, name), { mode: 0o644 }))
+      const out = await open(path.join(dir, name), 'wx', 0o644)
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          hash.update(chunk)
+          size += chunk.length
+          await out.write(chunk)
+        }
+      } finally {
+        await out.close()
+      }
       // Read-only: the bundle links these files, so a later step writing to the bundle cannot
       // silently change what the tool cache serves to the next run.
       await chmod(path.join(dir, name), 0o444)
@@ -211,7 +225,11 @@ export async function extract(
     )
   })
   try {
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createGunzip(), extractor)
+    await pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      createGunzip({ chunkSize: 256 << 10 }),
+      extractor
+    )
   } catch (err) {
     await rm(dir, { recursive: true, force: true })
     if (err instanceof ActionError) throw err

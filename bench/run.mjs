@@ -1,0 +1,595 @@
+// npm run bench: the built action (dist/index.js, run as the runner runs it) against the
+// original workflow's approach, on a hook-shaped release at real scale served from loopback.
+// See bench/README.md for what each row measures.
+//
+// Environment: BENCH_RUNS (default 5) runs per row; BENCH_ROWS (comma list, default all) to
+// measure only some rows while working; BENCH_NO_COMMIT=1 writes only bench/results/latest.json;
+// BENCH_DIST=<path to index.js> measures another build of the action (A/B comparisons).
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { BENCH_RELEASE, ensureRelease, expectedBundle } from './generate.mjs'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist', 'index.js'))
+const CACHE = path.join(ROOT, '.cache', 'bench')
+const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
+const ALL_ROWS = ['cold', 'warm', 'baseline', 'floor']
+const ROWS = (process.env.BENCH_ROWS ?? ALL_ROWS.join(','))
+  .split(',')
+  .map(s => s.trim())
+  .filter(s => ALL_ROWS.includes(s))
+const COMMIT = process.env.BENCH_NO_COMMIT !== '1'
+const NPROC = os.availableParallelism()
+const CLK_TCK = Number(sh('getconf', ['CLK_TCK']) || 100)
+const PAGE = Number(sh('getconf', ['PAGESIZE']) || 4096)
+const MiB = 1 << 20
+
+const TARGETS = {
+  coldOverBaseline: 0.8,
+  warmOverBaseline: 0.1,
+  peakRssMiB: 150,
+  startupMs: 300
+}
+
+function sh(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return ''
+  }
+}
+
+function log(line = '') {
+  process.stdout.write(`${line}\n`)
+}
+
+// --- measuring one child process ---------------------------------------------------------------
+
+/** CPU seconds of every child this process has reaped (with their own reaped descendants). */
+function reapedCpu() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[13]) + Number(fields[14])) / CLK_TCK
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */
+function machineBusy() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]
+    const [user, nice, system, , , irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** CPU seconds used so far by one live process (user + system), or by this process. */
+function processCpu(pid) {
+  if (pid === undefined) {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return Number.NaN
+  }
+}
+
+function statusKiB(pid, key) {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8')
+    )
+    return m ? Number(m[1]) : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Resident KiB of `root` and all its descendants right now (Linux /proc). */
+function treeRssKiB(root) {
+  const parent = new Map()
+  const rss = new Map()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      parent.set(Number(name), Number(f[1]))
+      rss.set(Number(name), (Number(f[21]) * PAGE) / 1024)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0
+  for (const [pid, kib] of rss) {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) {
+      if (p === root) {
+        total += kib
+        break
+      }
+    }
+  }
+  return total
+}
+
+/**
+ * Runs one command and measures: wall time (spawn to exit), time to the first byte on stdout,
+ * CPU seconds of the whole process tree (user + system, from this process's reaped-children
+ * counters), the process's own peak RSS (VmHWM, polled every 10 ms; the kernel keeps the high
+ * water mark so polling misses at most the last 10 ms) and the tree's peak RSS (sum over the
+ * process and its descendants, sampled every 50 ms).
+ */
+function measure(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const busyBefore = machineBusy()
+    const oursBefore = processCpu() + processCpu(serverPid)
+    const serverBefore = processCpu(serverPid)
+    const cpuBefore = reapedCpu()
+    const started = process.hrtime.bigint()
+    const ms = () => Number(process.hrtime.bigint() - started) / 1e6
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    let firstOutputMs
+    let hwm = 0
+    let tree = 0
+    let ticks = 0
+    child.stdout.on('data', d => {
+      firstOutputMs ??= ms()
+      stdout += d
+    })
+    child.stderr.on('data', d => (stderr += d))
+    const poll = setInterval(() => {
+      hwm = Math.max(hwm, statusKiB(child.pid, 'VmHWM'))
+      if (ticks++ % 5 === 0) tree = Math.max(tree, treeRssKiB(child.pid))
+    }, 10)
+    child.on('error', err => {
+      clearInterval(poll)
+      reject(err)
+    })
+    child.on('exit', () => {
+      clearInterval(poll)
+    })
+    child.on('close', code => {
+      const wallMs = ms()
+      const cpuS = reapedCpu() - cpuBefore
+      const ours = processCpu() + processCpu(serverPid) - oursBefore
+      resolve({
+        code,
+        wallMs,
+        firstOutputMs,
+        cpuS,
+        serverCpuS: processCpu(serverPid) - serverBefore,
+        // Busy time of the machine that neither the run, the server nor this driver used: other
+        // work on the machine during the run, which makes the run slower than it should be.
+        foreignCpuS: machineBusy() - busyBefore - cpuS - ours,
+        hwmMiB: hwm / 1024,
+        treeMiB: Math.max(tree, hwm) / 1024,
+        stdout,
+        stderr
+      })
+    })
+  })
+}
+
+/**
+ * Waits until the machine is quiet (other processes use less than QUIET of its cores over a
+ * quarter second), for at most BENCH_QUIET_WAIT_S seconds per run (default 30). Other work on a
+ * shared machine makes runs slower in ways no median fully hides; each run records what it saw.
+ */
+const QUIET = 0.15
+const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_S ?? 30) * 1000
+let waitedMs = 0
+async function quiet() {
+  const started = Date.now()
+  for (;;) {
+    const before = machineBusy() - processCpu() - processCpu(serverPid)
+    await new Promise(resolve => setTimeout(resolve, 250))
+    const load = (machineBusy() - processCpu() - processCpu(serverPid) - before) / (0.25 * NPROC)
+    if (!(load > QUIET) || Date.now() - started > QUIET_WAIT_MS) break
+  }
+  waitedMs += Date.now() - started
+}
+
+function failed(what, r) {
+  return new Error(
+    `${what} failed (exit ${r.code}):\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
+  )
+}
+
+/** Drops the run's files and flushes dirty pages, so no run pays for the previous one's writes. */
+async function cleanup(...dirs) {
+  for (const dir of dirs) if (dir) await rm(dir, { recursive: true, force: true })
+  spawnSync('sync')
+}
+
+// --- checking what a run built ----------------------------------------------------------------
+
+async function checkBundle(dir, what) {
+  const { files, links } = expectedBundle()
+  const want = [...files, ...Object.keys(links)].sort()
+  const have = (await readdir(dir)).sort()
+  if (JSON.stringify(have) !== JSON.stringify(want)) {
+    throw new Error(`${what}: bundle ${dir} holds ${have.join(', ')}; expected ${want.join(', ')}`)
+  }
+  for (const name of files) {
+    const s = await lstat(path.join(dir, name))
+    if (!s.isFile() || s.size === 0) throw new Error(`${what}: ${name} is not a regular file`)
+  }
+  for (const [name, target] of Object.entries(links)) {
+    if ((await readlink(path.join(dir, name))) !== target)
+      throw new Error(`${what}: ${name} does not link to ${target}`)
+  }
+}
+
+function outputs(text) {
+  const out = {}
+  for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) out[m[1]] = m[3]
+  return out
+}
+
+// --- the rows ---------------------------------------------------------------------------------
+
+let scratch
+let serverUrl
+let serverPid
+let warmToolCache
+let release
+
+async function runAction(what, toolCache) {
+  const temp = await mkdtemp(path.join(scratch, 'temp-'))
+  const gh = await mkdtemp(path.join(scratch, 'gh-'))
+  const tc = toolCache ?? (await mkdtemp(path.join(scratch, 'tc-')))
+  await writeFile(path.join(gh, 'output'), '')
+  await writeFile(path.join(gh, 'summary'), '')
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RUNNER_TEMP: temp,
+    RUNNER_TOOL_CACHE: tc,
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    GITHUB_OUTPUT: path.join(gh, 'output'),
+    GITHUB_STEP_SUMMARY: path.join(gh, 'summary'),
+    GITHUB_REPOSITORY: 'bench/hook-images',
+    GITHUB_ACTOR: 'bench',
+    GITHUB_WORKSPACE: gh,
+    GITHUB_API_URL: 'http://127.0.0.1:9',
+    'INPUT_HOOK-VERSION': BENCH_RELEASE.tag,
+    INPUT_VARIANT: BENCH_RELEASE.variant,
+    INPUT_PUSH: 'false',
+    'INPUT_DOWNLOAD-URL': serverUrl
+  }
+  const r = await measure(process.execPath, [DIST], { env, cwd: gh })
+  try {
+    if (r.code !== 0) throw failed(`${what} run of dist/index.js`, r)
+    const bundleDir = outputs(await readFile(path.join(gh, 'output'), 'utf8'))['bundle-dir']
+    if (!bundleDir) throw failed(`${what} run (no bundle-dir output)`, r)
+    await checkBundle(bundleDir, what)
+    const hits = (r.stdout.match(/tool cache hit/g) ?? []).length
+    const wantHits = toolCache && what !== 'prepare' ? BENCH_RELEASE.ids.length : 0
+    if (hits !== wantHits) throw failed(`${what} run: ${hits} tool cache hits, not ${wantHits}`, r)
+  } finally {
+    await cleanup(temp, gh, toolCache ? undefined : tc)
+  }
+  return r
+}
+
+async function runBaseline() {
+  const dest = await mkdtemp(path.join(scratch, 'baseline-'))
+  const assets = BENCH_RELEASE.ids.map(id => `hook_${id}.tar.gz`)
+  const r = await measure('bash', [
+    path.join(ROOT, 'bench', 'baseline.sh'),
+    `${serverUrl}/${BENCH_RELEASE.tag}`,
+    dest,
+    BENCH_RELEASE.arm,
+    BENCH_RELEASE.x86,
+    ...assets
+  ])
+  try {
+    if (r.code !== 0) throw failed('baseline', r)
+    await checkBundle(dest, 'baseline')
+  } finally {
+    await cleanup(dest)
+  }
+  return r
+}
+
+async function runFloor() {
+  const archives = BENCH_RELEASE.ids.map(id =>
+    path.join(release.dir, BENCH_RELEASE.tag, `hook_${id}.tar.gz`)
+  )
+  const r = await measure('bash', [
+    path.join(ROOT, 'bench', 'floor.sh'),
+    String(NPROC),
+    ...archives
+  ])
+  if (r.code !== 0) throw failed('floor', r)
+  spawnSync('sync')
+  return r
+}
+
+const RUNNERS = {
+  cold: () => runAction('cold'),
+  warm: () => runAction('warm', warmToolCache),
+  baseline: runBaseline,
+  floor: runFloor
+}
+
+// --- reporting --------------------------------------------------------------------------------
+
+function median(values) {
+  const v = values.filter(x => Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return Number.NaN
+  const mid = Math.floor(v.length / 2)
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+}
+
+const round = (x, digits = 3) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null)
+
+function summarize(samples) {
+  const wall = samples.map(s => s.wallMs / 1000)
+  return {
+    runs: samples.length,
+    medianS: round(median(wall)),
+    minS: round(Math.min(...wall)),
+    maxS: round(Math.max(...wall)),
+    cpuS: round(median(samples.map(s => s.cpuS)), 2),
+    serverCpuS: round(median(samples.map(s => s.serverCpuS)), 2),
+    // An estimate from clock-tick counters, good to about ±0.1 s: below zero means none.
+    foreignCpuS: Math.max(0, round(median(samples.map(s => s.foreignCpuS)), 2)),
+    peakRssMiB: round(Math.max(...samples.map(s => s.hwmMiB)), 1),
+    peakTreeRssMiB: round(Math.max(...samples.map(s => s.treeMiB)), 1),
+    startupMs: round(median(samples.map(s => s.firstOutputMs ?? Number.NaN)), 0),
+    wallS: wall.map(x => round(x))
+  }
+}
+
+function machine() {
+  const cpu = os.cpus()[0]?.model ?? 'unknown'
+  let osName = `${os.type()} ${os.release()}`
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))
+    if (m) osName = `${m[1]} (${os.type()} ${os.release()})`
+  } catch {
+    // not Linux
+  }
+  return {
+    nproc: NPROC,
+    cpu,
+    memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
+    os: osName,
+    node: process.version,
+    gzip: sh('gzip', ['--version']).split('\n')[0] || 'absent',
+    pigz: sh('pigz', ['--version']) || 'pigz absent',
+    curl: sh('curl', ['--version']).split('\n')[0]?.split(' ').slice(0, 2).join(' ') || 'absent',
+    tar: sh('tar', ['--version']).split('\n')[0] || 'absent'
+  }
+}
+
+const fmt = (x, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits))
+
+function table(result) {
+  const lines = [
+    '| row | median s | min s | max s | CPU s | server CPU s | other CPU s | peak RSS MiB (process / tree) | first output ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+  ]
+  for (const name of ALL_ROWS) {
+    const r = result.rows[name]
+    if (!r) continue
+    const rss =
+      name === 'cold' || name === 'warm'
+        ? `${fmt(r.peakRssMiB, 1)} / ${fmt(r.peakTreeRssMiB, 1)}`
+        : `- / ${fmt(r.peakTreeRssMiB, 1)}`
+    const startup = name === 'cold' || name === 'warm' ? fmt(r.startupMs, 0) : '-'
+    lines.push(
+      `| ${name} | ${fmt(r.medianS)} | ${fmt(r.minS)} | ${fmt(r.maxS)} | ${fmt(r.cpuS)} | ${fmt(r.serverCpuS)} | ${fmt(r.foreignCpuS)} | ${rss} | ${startup} |`
+    )
+  }
+  return lines.join('\n')
+}
+
+function verdicts(result) {
+  const r = result.rows
+  const t = []
+  const check = (name, value, limit, unit) => {
+    if (value === null || value === undefined || Number.isNaN(value)) return
+    t.push({ target: name, value, limit, unit, met: value <= limit })
+  }
+  check('cold / baseline', result.ratios.coldOverBaseline, TARGETS.coldOverBaseline, '×')
+  check('warm / baseline', result.ratios.warmOverBaseline, TARGETS.warmOverBaseline, '×')
+  const rss = Math.max(r.cold?.peakRssMiB ?? 0, r.warm?.peakRssMiB ?? 0)
+  if (r.cold || r.warm) check('peak RSS of the action', rss, TARGETS.peakRssMiB, 'MiB')
+  check('start-up (spawn to first output)', result.startupMs, TARGETS.startupMs, 'ms')
+  return t
+}
+
+function markdown(result) {
+  const m = result.machine
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${result.date}. See [README.md](README.md) for what each row measures.`,
+    '',
+    `Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}; ${m.gzip}; ${m.pigz}; ${m.curl}; ${m.tar}.`,
+    '',
+    `Release: ${result.release.archives} archives, ${fmt(result.release.compressedMiB, 1)} MiB compressed (${result.release.variant}, ${result.release.files}). Median of ${result.runs} runs per row; ${fmt(result.waitedForQuietS, 1)} s spent waiting for other work on the machine to stop.`,
+    '',
+    table(result),
+    '',
+    `Ratios: cold / baseline ${fmt(result.ratios.coldOverBaseline)}, warm / baseline ${fmt(result.ratios.warmOverBaseline)}, cold / floor ${fmt(result.ratios.coldOverFloor)}. Action start-up (spawn to first line on stdout, median over cold and warm runs): ${fmt(result.startupMs, 0)} ms; bare \`node -e\` start-up: ${fmt(result.nodeStartupMs, 0)} ms.`,
+    '',
+    '| target | measured | limit | met |',
+    '| --- | ---: | ---: | --- |',
+    ...result.targets.map(
+      t =>
+        `| ${t.target} | ${fmt(t.value, t.unit === '×' ? 2 : 0)} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : 'no'} |`
+    ),
+    ''
+  ]
+  return lines.join('\n')
+}
+
+function prettier(files) {
+  const bin = path.join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs')
+  spawnSync(process.execPath, [bin, '--log-level', 'warn', '--write', ...files], {
+    cwd: ROOT,
+    stdio: 'inherit'
+  })
+}
+
+// --- main -------------------------------------------------------------------------------------
+
+async function startServer(root) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'server.mjs'), root], {
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
+  const url = await new Promise((resolve, reject) => {
+    let buf = ''
+    child.stdout.on('data', d => {
+      buf += d
+      const nl = buf.indexOf('\n')
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)).url)
+    })
+    child.on('error', reject)
+    child.on('exit', code => reject(new Error(`bench server exited ${code}`)))
+  })
+  return { url, pid: child.pid, stop: () => child.stdin.end() }
+}
+
+async function main() {
+  const benchStarted = Date.now()
+  try {
+    readFileSync(DIST)
+  } catch {
+    throw new Error(`${DIST} is missing: run npm run package first (npm run bench does)`)
+  }
+  if (!ROWS.length) throw new Error(`BENCH_ROWS names none of ${ALL_ROWS.join(', ')}`)
+  const m = machine()
+  log(`machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}`)
+
+  log(`release: ${path.relative(ROOT, path.join(CACHE, 'release'))}`)
+  release = await ensureRelease(path.join(CACHE, 'release'), BENCH_RELEASE, line => log(line))
+  const compressed = Object.values(release.assets).reduce((n, a) => n + a.size, 0)
+  log(
+    release.generatedMs > 0
+      ? `  generated in ${(release.generatedMs / 1000).toFixed(1)} s`
+      : '  reusing the generated release (delete .cache/bench to regenerate)'
+  )
+  // Read every asset once, so the first measured row does not pay for cold disk reads.
+  for (const name of Object.keys(release.assets))
+    await readFile(path.join(release.dir, BENCH_RELEASE.tag, name)).then(() => undefined)
+
+  scratch = path.join(CACHE, 'scratch')
+  await rm(scratch, { recursive: true, force: true })
+  await mkdir(scratch, { recursive: true })
+  const server = await startServer(release.dir)
+  serverUrl = server.url
+  serverPid = server.pid
+  try {
+    // One discarded run of each kind warms the server, the binaries and the page cache; the
+    // action's also fills the tool cache that every warm run reuses.
+    log(`warming up (server ${serverUrl})`)
+    warmToolCache = await mkdtemp(path.join(scratch, 'warm-tc-'))
+    await runAction('prepare', warmToolCache)
+    if (ROWS.includes('baseline')) await runBaseline()
+
+    const nodeStartup = []
+    for (let i = 0; i < RUNS; i++) {
+      const r = await measure(process.execPath, ['-e', 'console.log(1)'])
+      nodeStartup.push(r.firstOutputMs)
+    }
+
+    const samples = Object.fromEntries(ROWS.map(r => [r, []]))
+    for (let i = 0; i < RUNS; i++) {
+      // The order rotates every round, so no row always runs right after the same other one.
+      const order = ROWS.map((_, j) => ROWS[(i + j) % ROWS.length])
+      const parts = []
+      for (const row of order) {
+        await quiet()
+        const r = await RUNNERS[row]()
+        samples[row].push(r)
+        parts.push(`${row} ${(r.wallMs / 1000).toFixed(2)} s`)
+      }
+      log(`round ${i + 1}/${RUNS}: ${parts.join(', ')}`)
+    }
+
+    const rows = Object.fromEntries(ROWS.map(r => [r, summarize(samples[r])]))
+    const ratio = (a, b) => (rows[a] && rows[b] ? round(rows[a].medianS / rows[b].medianS) : null)
+    const actionRuns = [...(samples.cold ?? []), ...(samples.warm ?? [])]
+    const result = {
+      date: new Date().toISOString(),
+      machine: m,
+      release: {
+        tag: BENCH_RELEASE.tag,
+        variant: BENCH_RELEASE.variant,
+        archives: BENCH_RELEASE.ids.length,
+        files: `each an ${BENCH_RELEASE.kernelBytes / MiB} MiB kernel and a ${BENCH_RELEASE.initramfsBytes / MiB} MiB initramfs of incompressible bytes, dtbs for the four boards`,
+        compressedMiB: round(compressed / MiB, 1)
+      },
+      runs: RUNS,
+      rows,
+      ratios: {
+        coldOverBaseline: ratio('cold', 'baseline'),
+        warmOverBaseline: ratio('warm', 'baseline'),
+        coldOverFloor: ratio('cold', 'floor')
+      },
+      startupMs: actionRuns.length
+        ? round(median(actionRuns.map(s => s.firstOutputMs ?? Number.NaN)), 0)
+        : null,
+      nodeStartupMs: round(median(nodeStartup), 0),
+      // Seconds spent waiting for other work on the machine to stop before runs.
+      waitedForQuietS: round(waitedMs / 1000, 1)
+    }
+    result.targets = verdicts(result)
+
+    log('')
+    log(table(result))
+    log('')
+    log(
+      `cold / baseline ${fmt(result.ratios.coldOverBaseline)}   warm / baseline ${fmt(result.ratios.warmOverBaseline)}   cold / floor ${fmt(result.ratios.coldOverFloor)}`
+    )
+    log(
+      `action start-up ${fmt(result.startupMs, 0)} ms (bare node: ${fmt(result.nodeStartupMs, 0)} ms)`
+    )
+    for (const t of result.targets)
+      log(
+        `  ${t.met ? 'met    ' : 'MISSED '} ${t.target}: ${fmt(t.value, t.unit === '×' ? 2 : 0)} ${t.unit} (limit ${t.limit} ${t.unit})`
+      )
+
+    const results = path.join(ROOT, 'bench', 'results')
+    await mkdir(results, { recursive: true })
+    await writeFile(path.join(results, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
+    const written = ['bench/results/latest.json']
+    if (COMMIT && ROWS.length === ALL_ROWS.length) {
+      await writeFile(path.join(ROOT, 'bench', 'RESULTS.json'), JSON.stringify(result, null, 2))
+      await writeFile(path.join(ROOT, 'bench', 'RESULTS.md'), markdown(result))
+      prettier(['bench/RESULTS.json', 'bench/RESULTS.md'])
+      written.push('bench/RESULTS.json', 'bench/RESULTS.md')
+    }
+    log(`wrote ${written.join(', ')} in ${((Date.now() - benchStarted) / 1000).toFixed(0)} s`)
+  } finally {
+    server.stop()
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+})
