@@ -45625,10 +45625,14 @@ function releaseOutputs(release) {
     setOutput('version', release.tag);
     setOutput('variants', JSON.stringify(release.variants.map(v => v.name)));
 }
+/** The archives a variant is built from, by asset name. */
+function assets(v) {
+    return v.archives.map(id => `hook_${id}.tar.gz`).join(', ');
+}
 function logVariants(release) {
     info(`${release.repository} ${release.tag} offers ${release.variants.length} variants:`);
     for (const v of release.variants)
-        info(`  ${v.name}: ${v.archives.map(id => `hook_${id}.tar.gz`).join(', ')}`);
+        info(`  ${v.name}: ${assets(v)}`);
 }
 function bundleOutputs(bundle) {
     setOutput('bundle-dir', bundle.dir);
@@ -45656,7 +45660,7 @@ async function summarizeList(release) {
             { data: 'variant', header: true },
             { data: 'archives', header: true }
         ],
-        ...release.variants.map(v => [v.name, v.archives.map(id => `hook_${id}.tar.gz`).join(', ')])
+        ...release.variants.map(v => [v.name, assets(v)])
     ]));
 }
 async function summarizeBundle(release, variant, bundle, published) {
@@ -45831,7 +45835,6 @@ async function publish(inputs, registry, release, variant, bundle, tags, workDir
         extra: inputs.annotations
     });
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
-    await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
     const started = Date.now();
     const result = await push(registry, inputs.username, {

@@ -157,7 +157,7 @@ async function sha512File(file: string): Promise<string> {
  * before it is written: hook archives never contain directories or links, so anything else is
  * damage or an attack. Every file is hashed as it is written, so its sha256 costs no second read.
  */
-export async function extract(
+async function extract(
   file: string,
   archive: ReleaseArchive,
   dir: string

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { fetchArchive } from './archive.js'
@@ -186,7 +186,6 @@ async function publish(
     extra: inputs.annotations
   })
   const file = path.join(workDir, 'annotations.json')
-  await mkdir(workDir, { recursive: true })
   await writeFile(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2))
   const started = Date.now()
   const result = await push(registry, inputs.username, {

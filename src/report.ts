@@ -3,6 +3,7 @@ import type { Bundle } from './bundle.js'
 import { bytes } from './format.js'
 import type { ImageTarget } from './image.js'
 import type { Release } from './release.js'
+import type { VariantDefinition } from './variants.js'
 
 export interface Published {
   image: ImageTarget
@@ -16,10 +17,14 @@ export function releaseOutputs(release: Release): void {
   core.setOutput('variants', JSON.stringify(release.variants.map(v => v.name)))
 }
 
+/** The archives a variant is built from, by asset name. */
+function assets(v: VariantDefinition): string {
+  return v.archives.map(id => `hook_${id}.tar.gz`).join(', ')
+}
+
 export function logVariants(release: Release): void {
   core.info(`${release.repository} ${release.tag} offers ${release.variants.length} variants:`)
-  for (const v of release.variants)
-    core.info(`  ${v.name}: ${v.archives.map(id => `hook_${id}.tar.gz`).join(', ')}`)
+  for (const v of release.variants) core.info(`  ${v.name}: ${assets(v)}`)
 }
 
 export function bundleOutputs(bundle: Bundle): void {
@@ -50,7 +55,7 @@ export async function summarizeList(release: Release): Promise<void> {
         { data: 'variant', header: true },
         { data: 'archives', header: true }
       ],
-      ...release.variants.map(v => [v.name, v.archives.map(id => `hook_${id}.tar.gz`).join(', ')])
+      ...release.variants.map(v => [v.name, assets(v)])
     ])
   )
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, defaults, runAction } from '../support/action.js'
-import { generateRelease, type GeneratedRelease } from '../support/hook-release.js'
+import { STANDARD_NAMES, generateRelease, type GeneratedRelease } from '../support/hook-release.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 // The built bundle, run as GitHub runs it: node24, every action.yml default filled in by the
@@ -92,14 +92,7 @@ describe('dist/index.js under Node 24 with the runner’s defaults', () => {
     expect(run.outputs['version']).toBe('v0.11.1')
     expect(run.outputs['pushed']).toBe('false')
     const files = JSON.parse(run.outputs['files']!) as Array<{ name: string; target?: string }>
-    expect(files.filter(f => f.target).map(f => f.name)).toEqual([
-      'initramfs-aarch64',
-      'initramfs-arm64',
-      'initramfs-x86_64',
-      'vmlinuz-aarch64',
-      'vmlinuz-arm64',
-      'vmlinuz-x86_64'
-    ])
+    expect(files.filter(f => f.target).map(f => f.name)).toEqual(STANDARD_NAMES)
     expect(run.summary).toMatch(/<h2>Hook v0.11.1 lts<\/h2>/)
     expect(run.summary).toContain('<td>vmlinuz-x86_64</td>')
     expect(run.summary).toContain('Not pushed (push: false).')

@@ -115,6 +115,16 @@ export const EXTRA_IDS: readonly string[] = Object.freeze([
   'armbian-rockchip64-current'
 ])
 
+/** The six names Tinkerbell serves boot files under, sorted. */
+export const STANDARD_NAMES: readonly string[] = Object.freeze([
+  'initramfs-aarch64',
+  'initramfs-arm64',
+  'initramfs-x86_64',
+  'vmlinuz-aarch64',
+  'vmlinuz-arm64',
+  'vmlinuz-x86_64'
+])
+
 export const DEFAULT_TAG = 'v0.11.1'
 export const DEFAULT_SEED = 'hook-fixture'
 export const DEFAULT_MTIME = new Date('2024-05-01T12:00:00Z')

@@ -6,20 +6,11 @@ import {
   resolveVariant,
   type ReleaseArchive
 } from '../../src/variants.js'
+import { EXTRA_IDS, SEED_IDS } from '../support/hook-release.js'
 
-const SEED = [
-  'x86_64',
-  'aarch64',
-  'latest-lts-x86_64',
-  'latest-lts-aarch64',
-  'armbian-uefi-arm64-edge',
-  'armbian-uefi-x86-edge',
-  'armbian-bcm2711-current',
-  'armbian-meson64-edge',
-  'armbian-rk35xx-vendor',
-  'armbian-rockchip64-edge'
-]
-const EXTRA = ['armbian-genio-edge', 'armbian-rockchip64-current']
+// The seed release's archives, and a board beyond them plus a second branch for rockchip64.
+const SEED = [...SEED_IDS]
+const EXTRA = [...EXTRA_IDS]
 
 function archives(ids: string[]): ReleaseArchive[] {
   return ids.map(id => ({ id, asset: `hook_${id}.tar.gz`, sha512: '0'.repeat(128) }))
