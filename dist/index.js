@@ -39317,13 +39317,13 @@ const STALE_LOCK_MS = 15 * 60 * 1000;
  * Writes a tool cache entry at most once per runner. tc.cacheDir first deletes the entry it is
  * about to write, so two jobs caching the same entry at once would delete files under a third
  * job already using the first one's complete copy. Here only one job writes an entry (an atomic
- * mkdir lock beside it), and nobody rewrites a complete one. Returns the cached directory, or
- * undefined when another job is writing it right now: the caller keeps its own verified copy.
+ * mkdir lock beside it), and nobody rewrites a complete one. Returns the directory it wrote, or
+ * undefined when it wrote nothing (the entry exists, or another job is writing it right now):
+ * the caller then keeps using its own verified copy.
  */
 async function cacheOnce(tool, version, arch, save) {
-    const existing = find(tool, version, arch);
-    if (existing !== '')
-        return existing;
+    if (find(tool, version, arch) !== '')
+        return undefined;
     const lock = `${entryPath(tool, version, arch)}.lock`;
     await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(lock), { recursive: true });
     if (!(await takeLock(lock))) {
@@ -39331,8 +39331,7 @@ async function cacheOnce(tool, version, arch, save) {
         return undefined;
     }
     try {
-        const raced = find(tool, version, arch);
-        return raced !== '' ? raced : await save();
+        return find(tool, version, arch) !== '' ? undefined : await save();
     }
     finally {
         await (0,promises_namespaceObject.rmdir)(lock).catch((err) => core_debug(`lock ${lock}: ${describeError(err)}`));
@@ -39753,6 +39752,8 @@ async function fromCache(archive) {
     }
     catch (err) {
         warning(`${archive.asset}: ignoring the damaged tool cache entry ${dir} (${describeError(err)}); downloading again`);
+        // Unmarked, it is no longer an entry: this run's verified copy replaces it.
+        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
         return undefined;
     }
 }

@@ -119,6 +119,8 @@ async function fromCache(archive: ReleaseArchive): Promise<ArchiveContent | unde
     core.warning(
       `${archive.asset}: ignoring the damaged tool cache entry ${dir} (${describeError(err)}); downloading again`
     )
+    // Unmarked, it is no longer an entry: this run's verified copy replaces it.
+    await rm(`${dir}.complete`, { force: true })
     return undefined
   }
 }

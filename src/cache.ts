@@ -12,8 +12,9 @@ const STALE_LOCK_MS = 15 * 60 * 1000
  * Writes a tool cache entry at most once per runner. tc.cacheDir first deletes the entry it is
  * about to write, so two jobs caching the same entry at once would delete files under a third
  * job already using the first one's complete copy. Here only one job writes an entry (an atomic
- * mkdir lock beside it), and nobody rewrites a complete one. Returns the cached directory, or
- * undefined when another job is writing it right now: the caller keeps its own verified copy.
+ * mkdir lock beside it), and nobody rewrites a complete one. Returns the directory it wrote, or
+ * undefined when it wrote nothing (the entry exists, or another job is writing it right now):
+ * the caller then keeps using its own verified copy.
  */
 async function cacheOnce(
   tool: string,
@@ -21,8 +22,7 @@ async function cacheOnce(
   arch: string,
   save: () => Promise<string>
 ): Promise<string | undefined> {
-  const existing = tc.find(tool, version, arch)
-  if (existing !== '') return existing
+  if (tc.find(tool, version, arch) !== '') return undefined
   const lock = `${entryPath(tool, version, arch)}.lock`
   await mkdir(path.dirname(lock), { recursive: true })
   if (!(await takeLock(lock))) {
@@ -30,8 +30,7 @@ async function cacheOnce(
     return undefined
   }
   try {
-    const raced = tc.find(tool, version, arch)
-    return raced !== '' ? raced : await save()
+    return tc.find(tool, version, arch) !== '' ? undefined : await save()
   } finally {
     await rmdir(lock).catch((err: unknown) => core.debug(`lock ${lock}: ${describeError(err)}`))
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdtemp, readFile, readlink, readdir, rm } from 'node:fs/promises'
+import { lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { listFiles, runAction, type ActionRun } from '../support/action.js'
@@ -213,6 +213,35 @@ describe('the tool cache', () => {
       'any',
       'any.complete'
     ])
+  })
+
+  it('a damaged cache entry is never used: downloaded again, verified, and replaced', async () => {
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    const id = 'latest-lts-x86_64'
+    const version = `0.0.0-sha512-${release.assets[`hook_${id}.tar.gz`]!.sha512.slice(0, 64)}`
+    const entry = path.join(toolCache, `hook_${id}`, version, 'any')
+    // A careless step (or a full disk) left a cached file short.
+    await rm(path.join(entry, `vmlinuz-${id}`), { force: true })
+    await writeFile(path.join(entry, `vmlinuz-${id}`), 'short')
+
+    server.resetRequests()
+    const second = ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    expect(second.warnings).toEqual([
+      `hook_${id}.tar.gz: ignoring the damaged tool cache entry ${entry} (vmlinuz-${id} is not the recorded 4096 bytes); downloading again`
+    ])
+    expect(server.requests(/hook_.*\.tar\.gz$/).map(r => r.path)).toEqual([
+      `/releases/${release.tag}/hook_${id}.tar.gz`
+    ])
+    const want = release.archives[id]!.files[`vmlinuz-${id}`]!.sha256
+    expect((await describeBundle(second.outputs['bundle-dir']!))[`vmlinuz-${id}`]).toBe(want)
+
+    // The entry was replaced by the verified copy: the next run is a clean hit.
+    server.resetRequests()
+    const third = ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    expect(third.warnings).toEqual([])
+    expect(server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
+    expect((await describeBundle(third.outputs['bundle-dir']!))[`vmlinuz-${id}`]).toBe(want)
   })
 
   it('never serves stale bytes for the rolling latest tag: new bytes, new key', async () => {
