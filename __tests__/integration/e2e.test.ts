@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, defaults, runAction } from '../support/action.js'
 import { STANDARD_NAMES, generateRelease, type GeneratedRelease } from '../support/hook-release.js'
+import { buildOrasRelease } from '../support/oras-double/release.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 // The built bundle, run as GitHub runs it: node24, every action.yml default filled in by the
@@ -118,30 +119,70 @@ describe('dist/index.js under Node 24 with the runner’s defaults', () => {
 })
 
 describe('npm run local (the README’s second command)', () => {
-  it('runs the action against a mirror without GitHub', async () => {
-    const cwd = await mkdtemp(path.join(dir, 'local-'))
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, 'script', 'local.mjs'),
-        '--hook-version',
-        release.tag,
-        '--variant',
-        'armbian-bcm2711',
-        '--download-url',
-        `${server.url}/releases`,
-        '--push',
-        'false'
-      ],
-      { cwd, env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } }
-    )
+  async function local(cwd: string, args: string[]): Promise<{ code: unknown; out: string }> {
+    const child = spawn(process.execPath, [path.join(ROOT, 'script', 'local.mjs'), ...args], {
+      cwd,
+      env: {
+        PATH: process.env['PATH'],
+        HOME: process.env['HOME'],
+        // Outside the repository: the oras double is a CommonJS script without an extension,
+        // which Node would load as ESM below this repository's "type": "module" package.json
+        // (the real oras is a Go binary and does not care where it is cached).
+        RUNNER_TOOL_CACHE: path.join(cwd, 'tool-cache')
+      }
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))
     const code = await new Promise(resolve => child.on('close', resolve))
+    return { code, out }
+  }
+
+  it('runs the action against a mirror without GitHub', async () => {
+    const cwd = await mkdtemp(path.join(dir, 'local-'))
+    const { code, out } = await local(cwd, [
+      '--hook-version',
+      release.tag,
+      '--variant',
+      'armbian-bcm2711',
+      '--download-url',
+      `${server.url}/releases`,
+      '--push',
+      'false'
+    ])
     expect({ code, out }).toMatchObject({ code: 0 })
     expect(out).toContain('outputs:\n  version: v0.11.1\n')
     expect(out).toContain(`  bundle-dir: ${path.join(cwd, 'hook-bundle', 'armbian-bcm2711')}`)
     expect(out).toContain('  pushed: false')
+  })
+
+  it('pushes into the embedded default target, the OCI layout ./hook-bundle-oci, again and again', async () => {
+    const oras = await buildOrasRelease(path.join(dir, 'oras'))
+    server.serveDir('/oras', path.join(dir, 'oras'))
+    const cwd = await mkdtemp(path.join(dir, 'local-'))
+    const args = [
+      '--hook-version',
+      release.tag,
+      '--download-url',
+      `${server.url}/releases`,
+      '--oras-url',
+      `${server.url}/oras/${oras.assetName}`,
+      '--oras-checksum',
+      oras.sha256
+    ]
+    for (let run = 0; run < 2; run++) {
+      const { code, out } = await local(cwd, args)
+      expect({ code, out }).toMatchObject({ code: 0 })
+      expect(out).toContain('  pushed: true')
+      expect(out).toContain(`  image: oci-layout:./hook-bundle-oci`)
+    }
+    const index = JSON.parse(
+      await readFile(path.join(cwd, 'hook-bundle-oci', 'index.json'), 'utf8')
+    ) as {
+      manifests: Array<{ annotations: Record<string, string> }>
+    }
+    expect(
+      index.manifests.map(m => m.annotations['org.opencontainers.image.ref.name']).sort()
+    ).toEqual(['v0.11.1', 'v0.11.1-lts'])
   })
 })
