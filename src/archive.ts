@@ -46,7 +46,7 @@ const CACHE_ARCH = 'any'
  * every merge, so a tag-keyed entry would serve stale bytes. A semver prerelease carries the
  * SHA-512 (first 256 bits; the full digest is checked against the record on every hit).
  */
-export function cacheKey(archive: ReleaseArchive): { tool: string; version: string } {
+function cacheKey(archive: ReleaseArchive): { tool: string; version: string } {
   return { tool: `hook_${archive.id}`, version: `0.0.0-sha512-${archive.sha512.slice(0, 64)}` }
 }
 

@@ -4,7 +4,7 @@ export type ImageTarget =
   | { kind: 'registry'; registry: string; repository: string; name: string }
   | { kind: 'oci-layout'; dir: string; name: string }
 
-export const OCI_LAYOUT_PREFIX = 'oci-layout:'
+const OCI_LAYOUT_PREFIX = 'oci-layout:'
 
 // The distribution reference grammar (distribution/reference): lower-case path components
 // separated by '/', each made of alphanumerics joined by '.', '_', '__' or dashes.

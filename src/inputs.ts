@@ -4,7 +4,7 @@ import { parseImage, type ImageTarget } from './image.js'
 import { parseAnnotations, parseTagList } from './publish.js'
 
 export const DEFAULT_ORAS_VERSION = '1.3.2'
-export const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
+const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
 export const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook'
 export const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900
 

@@ -9,14 +9,14 @@ export interface BundleEntry {
   target?: string
 }
 
-export const LINK_ANNOTATION = 'org.tinkerbell.hook.link'
-export const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant'
+const LINK_ANNOTATION = 'org.tinkerbell.hook.link'
+const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant'
 const ALL_SUFFIX = '-all'
 
 // The OCI distribution spec's tag grammar.
-export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
 
-export function checkTag(tag: string, source: string): string {
+function checkTag(tag: string, source: string): string {
   if (!TAG.test(tag)) {
     throw new ActionError(
       `${source} ${JSON.stringify(tag)} is not a valid tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`

@@ -13,7 +13,7 @@ import {
   type VariantDefinition
 } from './variants.js'
 
-export const CHECKSUM_ASSET = 'checksum.txt'
+const CHECKSUM_ASSET = 'checksum.txt'
 
 /** What a release offers, read from its checksum.txt alone. */
 export interface Release {

@@ -45,8 +45,8 @@ const ARCHIVE_ASSET = /^hook_(.+)\.tar\.gz$/
 const ARMBIAN_BOARD = /^armbian-([a-z0-9]+(?:-[a-z0-9]+)*)-([a-z0-9]+)$/
 const VARIANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 
-export const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] } as const
-export const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'] as const
+const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] } as const
+const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'] as const
 
 /** Every `hook_<id>.tar.gz` listed in checksum.txt; `.iso` and other assets are not bundles. */
 export function releaseArchives(checksums: Map<string, string>, source: string): ReleaseArchive[] {
