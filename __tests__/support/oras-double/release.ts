@@ -1,13 +1,58 @@
 // Builds an "oras release" (the asset tarball and the checksums file) around the oras test
 // double, laid out like the real release assets.
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import tar from 'tar-stream'
 
 export const DOUBLE_PATH = fileURLToPath(new URL('./oras.cjs', import.meta.url))
+const DOUBLE_DIR = path.dirname(DOUBLE_PATH)
+
+/**
+ * The double as the one `oras` file a release holds: its modules (oras.cjs, lib/, commands/)
+ * wrapped in a small CommonJS loader, so the action installs and runs a single executable, as
+ * with the real release.
+ */
+export async function bundleDouble(): Promise<string> {
+  const names = ['oras.cjs']
+  for (const dir of ['lib', 'commands']) {
+    for (const f of (await readdir(path.join(DOUBLE_DIR, dir))).sort())
+      if (f.endsWith('.cjs')) names.push(`${dir}/${f}`)
+  }
+  const modules: string[] = []
+  for (const name of names) {
+    const source = (await readFile(path.join(DOUBLE_DIR, name), 'utf8')).replace(/^#!.*\n/, '')
+    modules.push(`${JSON.stringify(name)}: function (module, exports, require) {\n${source}}`)
+  }
+  return `#!/usr/bin/env node
+'use strict'
+// oras 1.3.2 (linux/amd64 build of the CLI, re-created on node builtins).
+const modules = {
+${modules.join(',\n')}
+}
+const loaded = {}
+function load(name) {
+  if (loaded[name]) return loaded[name].exports
+  const module = { exports: {} }
+  loaded[name] = module
+  const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.'
+  const local = spec => {
+    if (!spec.startsWith('.')) return require(spec)
+    const parts = []
+    for (const p of (dir + '/' + spec).split('/')) {
+      if (p === '..') parts.pop()
+      else if (p !== '.' && p !== '') parts.push(p)
+    }
+    return load(parts.join('/'))
+  }
+  modules[name](module, module.exports, local)
+  return module.exports
+}
+load('oras.cjs')
+`
+}
 
 export interface BuildOrasReleaseOptions {
   version?: string
@@ -122,7 +167,7 @@ export async function buildOrasRelease(
   const checksumsName = `oras_${version}_checksums.txt`
 
   // The binary reports the release's own version, as a real build of that release would.
-  const doubleSource = (await readFile(DOUBLE_PATH, 'utf8')).replace(
+  const doubleSource = (await bundleDouble()).replace(
     "const VERSION = '1.3.2'",
     `const VERSION = '${version}'`
   )
