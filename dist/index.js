@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9186);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7935);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9186:
+/***/ 7935:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40349,7 +40349,55 @@ function parseOrasChecksums(text) {
     return sums;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/oras-process.ts
+
+// Every oras still running, so that a cancelled step can stop them: @actions/exec gives no
+// handle on its child, and an orphaned oras would go on pushing after the step was cancelled.
+const running = new Set();
+/**
+ * Runs oras with an argument vector (no shell). `stdin` carries the registry password, so it
+ * is on no command line and in no file; stdin is closed either way, so oras never waits on it.
+ */
+function runOras(binary, args, opts = {}) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+        running.add(child);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+        // oras may exit before reading its stdin (a flag error): that is its answer, not ours.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(opts.stdin ?? '');
+        child.once('error', err => {
+            running.delete(child);
+            reject(err);
+        });
+        child.once('close', (code, signal) => {
+            running.delete(child);
+            resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
+        });
+    });
+}
+/** Stops every running oras: SIGTERM, then SIGKILL for one that ignores it within `graceMs`. */
+async function stopOras(graceMs = 1000) {
+    await Promise.all([...running].map(child => new Promise(resolve => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    })));
+}
+
 ;// CONCATENATED MODULE: ./src/oras.ts
+
+
 
 
 
@@ -40457,58 +40505,119 @@ async function orasVersion(binary) {
     }
     return m[1];
 }
-function commonFlags(r) {
-    return ['--registry-config', r.config, ...(r.plainHttp ? ['--plain-http'] : [])];
+/** Where a command finds its target, and the credentials that go with it (never `oras login`). */
+function targetFlags(r) {
+    if (r.image.kind === 'oci-layout')
+        return ['--oci-layout'];
+    const credentials = r.password === '' ? [] : [...(r.username !== '' ? ['-u', r.username] : []), '--password-stdin'];
+    return ['--registry-config', r.config, ...credentials, ...(r.plainHttp ? ['--plain-http'] : [])];
 }
-/** The password goes on stdin: never on a command line, where any process could read it. */
-async function login(r, username, password) {
-    if (r.image.kind !== 'registry')
-        return;
-    const args = ['login', r.image.registry, '-u', username, '--password-stdin', ...commonFlags(r)];
-    const out = await getExecOutput(r.binary, args, {
-        input: Buffer.from(password),
-        ignoreReturnCode: true,
-        silent: true
-    });
-    if (out.exitCode !== 0)
-        throw registryError(r.image, username, 'log in to', out.stderr);
-    info(`logged in to ${r.image.registry} as ${username}`);
+/** The repository part of a reference: the registry repository, or the layout directory. */
+function targetName(r) {
+    return r.image.kind === 'registry' ? r.image.name : external_node_path_namespaceObject.resolve(r.image.dir);
 }
-/** One `oras push` for every tag; a transient registry failure is tried again, a refusal is not. */
-async function push(r, username, req) {
-    const target = r.image.kind === 'registry' ? r.image.name : external_node_path_namespaceObject.resolve(r.image.dir);
-    const args = [
-        'push',
-        '--format',
-        'json',
-        ...commonFlags(r),
-        ...(r.image.kind === 'oci-layout' ? ['--oci-layout'] : []),
-        '--artifact-type',
-        req.artifactType,
-        '--annotation-file',
-        req.annotationFile,
-        `${target}:${req.tags.join(',')}`,
-        ...req.files.map(f => `${f.name}:${f.mediaType}`)
-    ];
-    const backoff = req.backoffMs ?? [2000, 5000];
+/**
+ * One oras command against the target; a transient registry failure is tried again after the
+ * delays in `backoffMs`, a refusal is not. Returns the output of the successful attempt, or
+ * `undefined` when `absent` recognises the failure as a normal answer.
+ */
+async function orasCall(r, verb, args, opts = {}) {
+    const backoff = opts.backoffMs ?? [2000, 5000];
+    const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined;
     for (let attempt = 1;; attempt++) {
-        const out = await getExecOutput(r.binary, args, {
-            cwd: req.cwd,
-            ignoreReturnCode: true,
-            silent: true
-        });
+        const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin });
+        if (out.exitCode !== 0 && opts.absent?.(out.stderr))
+            return undefined;
         for (const line of out.stderr.split('\n'))
             if (line.trim() !== '')
                 info(`oras: ${line}`);
         if (out.exitCode === 0)
-            return parsePushOutput(out.stdout);
+            return out;
         const delay = backoff[attempt - 1];
         if (delay === undefined || !isTransient(out.stderr)) {
-            throw registryError(r.image, username, 'push to', out.stderr, attempt);
+            throw registryError(r.image, r.username, verb, out.stderr, attempt);
         }
-        warning(`oras push failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
+        const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ');
+        warning(`oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
         await new Promise(resolve => setTimeout(resolve, delay));
     }
+}
+/** One `oras push` for every tag. */
+async function push(r, req) {
+    const args = [
+        'push',
+        '--format',
+        'json',
+        ...targetFlags(r),
+        '--artifact-type',
+        req.artifactType,
+        '--annotation-file',
+        req.annotationFile,
+        `${targetName(r)}:${req.tags.join(',')}`,
+        ...req.files.map(f => `${f.name}:${f.mediaType}`)
+    ];
+    const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs });
+    return parsePushOutput(out.stdout);
+}
+/**
+ * Reads what `tag` points at (`oras manifest fetch --format json`); `undefined` only when
+ * oras says the tag is not found. Any other failure (401, 5xx, the network) is an error after
+ * the usual retries: a doubt must never read as "absent".
+ */
+async function fetchManifest(r, tag, backoffMs) {
+    if (r.image.kind === 'oci-layout' && !(0,external_node_fs_namespaceObject.existsSync)(external_node_path_namespaceObject.join(targetName(r), 'index.json'))) {
+        return undefined; // a layout not made yet holds no tag
+    }
+    const args = [
+        'manifest',
+        'fetch',
+        '--format',
+        'json',
+        ...targetFlags(r),
+        `${targetName(r)}:${tag}`
+    ];
+    const notFound = new RegExp(`${escapeRegExp(tag)}: not found\\s*$`, 'm');
+    const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) });
+    if (out === undefined)
+        return undefined;
+    return parseFetchOutput(out.stdout, reference(r.image, tag));
+}
+function parseFetchOutput(stdout, ref) {
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        parsed = undefined;
+    }
+    const o = parsed;
+    if (!o ||
+        typeof o.digest !== 'string' ||
+        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
+        typeof o.content !== 'object' ||
+        o.content === null) {
+        throw new ActionError(`oras manifest fetch printed no JSON manifest for ${ref} (got ${JSON.stringify(stdout.trim().slice(0, 120))}); cannot tell what is published, run again`);
+    }
+    const annotations = {};
+    const raw = o.content.annotations;
+    if (typeof raw === 'object' && raw !== null) {
+        for (const [k, v] of Object.entries(raw))
+            if (typeof v === 'string')
+                annotations[k] = v;
+    }
+    return {
+        digest: o.digest,
+        mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
+        annotations
+    };
+}
+/** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
+async function tagManifest(r, digest, tags, backoffMs) {
+    const args = ['tag', ...targetFlags(r), `${targetName(r)}@${digest}`, ...tags];
+    await orasCall(r, 'tag in', args, { backoffMs });
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 // Besides server failures and dropped connections: a registry racing two uploads of one blob
 // (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
@@ -40541,6 +40650,12 @@ function firstError(stderr) {
         .filter(l => l !== '');
     return (lines.find(l => l.startsWith('Error')) ?? lines[0] ?? 'no error output').replace(/^Error:\s*/, '');
 }
+// How each failing command is named in an error line.
+const DOING = {
+    'push to': 'push to',
+    read: 'read of',
+    'tag in': 'tagging in'
+};
 /** Turns oras's error text into what the workflow author has to do about it. */
 function registryError(image, username, action, stderr, attempts = 1) {
     const detail = firstError(stderr);
@@ -40550,13 +40665,14 @@ function registryError(image, username, action, stderr, attempts = 1) {
     const where = image.registry;
     const ghcr = where === 'ghcr.io';
     if (/credential not found/i.test(stderr)) {
-        return new ActionError(`${where} requires credentials to ${action.replace(/ to$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`);
+        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`);
     }
     if (/\b401\b|unauthorized/i.test(stderr)) {
-        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
+        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
     }
     if (/\b403\b|denied|forbidden/i.test(stderr)) {
-        return new ActionError(`${where} denied ${action} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : 'the credentials lack push rights on that repository'}; ${detail}`);
+        const rights = action === 'read' ? 'pull' : 'push';
+        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`);
     }
     return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
 }
@@ -45703,7 +45819,58 @@ async function summarizeBundle(release, variant, bundle, published) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/run-temp.ts
+
+
+
+
+
+let cancelling;
+/** True once SIGINT or SIGTERM arrived: the failure that follows is the cancellation's. */
+function cancelled() {
+    return cancelling !== undefined;
+}
+async function openRunTemp(runnerTemp) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(runnerTemp, 'hook-bundle-run-'));
+    // The toolkit and the downloads name their temporary files under RUNNER_TEMP themselves:
+    // pointing it here puts them in this run's directory, so one removal takes everything.
+    process.env['RUNNER_TEMP'] = dir;
+    const kept = [];
+    const remove = async (dirs) => {
+        for (const d of dirs)
+            await (0,promises_namespaceObject.rm)(d, { recursive: true, force: true }).catch(() => undefined);
+    };
+    // The runner sends SIGINT on cancel and timeout, SIGTERM 7.5 s later, then SIGKILL. Node's
+    // default would exit at once, leaving oras running and every temporary file behind.
+    const onSignal = (signal) => {
+        if (cancelling)
+            return;
+        process.exitCode = signal === 'SIGINT' ? 130 : 143;
+        cancelling = (async () => {
+            await stopOras();
+            // Synchronously, then exit at once: downloads and extractions still running would
+            // otherwise recreate files in the directories between their removal and the exit.
+            for (const d of [dir, ...kept])
+                (0,external_node_fs_namespaceObject.rmSync)(d, { recursive: true, force: true, maxRetries: 3 });
+            error(`cancelled (${signal}): stopped oras and removed this run's temporary files`);
+            process.exit();
+        })();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        dir,
+        keepUnlessCancelled: d => void kept.push(d),
+        close: async () => {
+            await remove([dir]);
+            await cancelling;
+            process.env['RUNNER_TEMP'] = runnerTemp;
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -45722,7 +45889,7 @@ async function summarizeBundle(release, variant, bundle, published) {
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4;
 async function run() {
-    const work = [];
+    let temp;
     try {
         const inputs = parseInputs(name => getInput(name), process.env);
         // Masked before anything could print them.
@@ -45730,8 +45897,9 @@ async function run() {
             core_setSecret(inputs.password);
         if (inputs.githubToken !== '')
             core_setSecret(inputs.githubToken);
-        const temp = runnerDir('RUNNER_TEMP');
+        const runnerTemp = runnerDir('RUNNER_TEMP');
         runnerDir('RUNNER_TOOL_CACHE');
+        temp = await openRunTemp(runnerTemp);
         const release = await main_group('Release', () => readRelease(inputs));
         releaseOutputs(release);
         if (inputs.variant === '') {
@@ -45747,11 +45915,13 @@ async function run() {
             ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
             : [];
         const registry = inputs.push
-            ? await main_group('oras', () => prepareOras(inputs, temp, work))
+            ? await main_group('oras', () => prepareOras(inputs, temp.dir))
             : undefined;
-        const workDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(temp, 'hook-bundle-work-'));
-        work.push(workDir);
-        const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, temp, workDir));
+        // Reading a planned tag before any download turns a bad password into a failure in seconds.
+        if (registry)
+            await fetchManifest(registry, tags[0]);
+        const workDir = temp.dir;
+        const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, runnerTemp, temp, workDir));
         bundleOutputs(bundle);
         let published;
         if (registry) {
@@ -45761,14 +45931,15 @@ async function run() {
         await summarizeBundle(release, variant.name, bundle, published);
     }
     catch (err) {
+        // A cancelled run reports its cancellation, not the failure of what it interrupted.
+        if (cancelled())
+            return;
         if (!(err instanceof ActionError) && err instanceof Error && isDebug())
             core_debug(err.stack ?? '');
         setFailed(describeError(err));
     }
     finally {
-        // The registry credentials live in one of these: removed on success and on failure.
-        for (const dir of work)
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+        await temp?.close();
     }
 }
 async function main_group(name, fn) {
@@ -45797,34 +45968,33 @@ async function readRelease(inputs) {
     info(`${release.repository} ${release.tag}: ${release.archives.length} archives, ${release.variants.length} variants`);
     return release;
 }
-async function prepareOras(inputs, temp, work) {
+async function prepareOras(inputs, privateDir) {
     const binary = await installOras(inputs.oras, inputs.downloadTimeoutMs);
     info(`oras ${await orasVersion(binary)} at ${binary}`);
     addPath(external_node_path_namespaceObject.dirname(binary));
     setOutput('oras-path', binary);
-    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(temp, 'hook-bundle-auth-'));
-    work.push(dir);
-    const registry = {
+    return {
         binary,
-        config: external_node_path_namespaceObject.join(dir, 'config.json'),
+        // Never written: the credentials go to oras on stdin, call by call.
+        config: external_node_path_namespaceObject.join(privateDir, 'no-registry-config.json'),
         image: inputs.image,
-        plainHttp: inputs.plainHttp
+        plainHttp: inputs.plainHttp,
+        username: inputs.username,
+        password: inputs.password
     };
-    // Logging in before the downloads turns a bad password into a failure in seconds.
-    if (inputs.password !== '')
-        await login(registry, inputs.username, inputs.password);
-    return registry;
 }
-async function makeBundle(inputs, release, plan, temp, workDir) {
+async function makeBundle(inputs, release, plan, runnerTemp, temp, workDir) {
     const started = Date.now();
     const contents = await mapLimit(plan.archives, ARCHIVE_CONCURRENCY, archive => fetchArchive(archive, {
         url: assetUrl(release, archive.asset),
         timeoutMs: inputs.downloadTimeoutMs,
         workDir
     }));
-    const dir = inputs.bundleDir !== ''
-        ? inputs.bundleDir
-        : external_node_path_namespaceObject.join(temp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`);
+    let dir = inputs.bundleDir;
+    if (dir === '') {
+        dir = external_node_path_namespaceObject.join(runnerTemp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`);
+        temp.keepUnlessCancelled(dir);
+    }
     const bundle = await buildBundle(plan, contents, dir);
     const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0);
     const hits = contents.filter(c => c.cached).length;
@@ -45846,7 +46016,7 @@ async function publish(inputs, registry, release, variant, bundle, tags, workDir
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
     const started = Date.now();
-    const result = await push(registry, inputs.username, {
+    const result = await push(registry, {
         tags,
         files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
         cwd: bundle.dir,

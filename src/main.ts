@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { fetchArchive } from './archive.js'
@@ -8,7 +8,7 @@ import { ActionError, describeError } from './errors.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
-import { installOras, login, orasVersion, push, type Registry } from './oras.js'
+import { fetchManifest, installOras, orasVersion, push, type Registry } from './oras.js'
 import { annotationFile, mediaTypeFor, planAnnotations, planTags } from './publish.js'
 import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
 import {
@@ -20,20 +20,22 @@ import {
   summarizeList,
   type Published
 } from './report.js'
+import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
 import { planBundle, resolveVariant, type BundlePlan } from './variants.js'
 
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4
 
 export async function run(): Promise<void> {
-  const work: string[] = []
+  let temp: RunTemp | undefined
   try {
     const inputs = parseInputs(name => core.getInput(name), process.env)
     // Masked before anything could print them.
     if (inputs.password !== '') core.setSecret(inputs.password)
     if (inputs.githubToken !== '') core.setSecret(inputs.githubToken)
-    const temp = runnerDir('RUNNER_TEMP')
+    const runnerTemp = runnerDir('RUNNER_TEMP')
     runnerDir('RUNNER_TOOL_CACHE')
+    temp = await openRunTemp(runnerTemp)
 
     const release = await group('Release', () => readRelease(inputs))
     releaseOutputs(release)
@@ -51,13 +53,14 @@ export async function run(): Promise<void> {
       ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
       : []
     const registry = inputs.push
-      ? await group('oras', () => prepareOras(inputs, temp, work))
+      ? await group('oras', () => prepareOras(inputs, temp!.dir))
       : undefined
+    // Reading a planned tag before any download turns a bad password into a failure in seconds.
+    if (registry) await fetchManifest(registry, tags[0]!)
 
-    const workDir = await mkdtemp(path.join(temp, 'hook-bundle-work-'))
-    work.push(workDir)
+    const workDir = temp.dir
     const bundle = await group(`Bundle ${variant.name}`, () =>
-      makeBundle(inputs, release, plan, temp, workDir)
+      makeBundle(inputs, release, plan, runnerTemp, temp!, workDir)
     )
     bundleOutputs(bundle)
 
@@ -70,12 +73,13 @@ export async function run(): Promise<void> {
     pushOutputs(published)
     await summarizeBundle(release, variant.name, bundle, published)
   } catch (err) {
+    // A cancelled run reports its cancellation, not the failure of what it interrupted.
+    if (cancelled()) return
     if (!(err instanceof ActionError) && err instanceof Error && core.isDebug())
       core.debug(err.stack ?? '')
     core.setFailed(describeError(err))
   } finally {
-    // The registry credentials live in one of these: removed on success and on failure.
-    for (const dir of work) await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+    await temp?.close()
   }
 }
 
@@ -117,29 +121,28 @@ async function readRelease(inputs: Inputs): Promise<Release> {
   return release
 }
 
-async function prepareOras(inputs: Inputs, temp: string, work: string[]): Promise<Registry> {
+async function prepareOras(inputs: Inputs, privateDir: string): Promise<Registry> {
   const binary = await installOras(inputs.oras, inputs.downloadTimeoutMs)
   core.info(`oras ${await orasVersion(binary)} at ${binary}`)
   core.addPath(path.dirname(binary))
   core.setOutput('oras-path', binary)
-  const dir = await mkdtemp(path.join(temp, 'hook-bundle-auth-'))
-  work.push(dir)
-  const registry: Registry = {
+  return {
     binary,
-    config: path.join(dir, 'config.json'),
+    // Never written: the credentials go to oras on stdin, call by call.
+    config: path.join(privateDir, 'no-registry-config.json'),
     image: inputs.image!,
-    plainHttp: inputs.plainHttp
+    plainHttp: inputs.plainHttp,
+    username: inputs.username,
+    password: inputs.password
   }
-  // Logging in before the downloads turns a bad password into a failure in seconds.
-  if (inputs.password !== '') await login(registry, inputs.username, inputs.password)
-  return registry
 }
 
 async function makeBundle(
   inputs: Inputs,
   release: Release,
   plan: BundlePlan,
-  temp: string,
+  runnerTemp: string,
+  temp: RunTemp,
   workDir: string
 ): Promise<Bundle> {
   const started = Date.now()
@@ -150,10 +153,11 @@ async function makeBundle(
       workDir
     })
   )
-  const dir =
-    inputs.bundleDir !== ''
-      ? inputs.bundleDir
-      : path.join(temp, `hook-bundle-${plan.variant}-${randomUUID().slice(0, 8)}`)
+  let dir = inputs.bundleDir
+  if (dir === '') {
+    dir = path.join(runnerTemp, `hook-bundle-${plan.variant}-${randomUUID().slice(0, 8)}`)
+    temp.keepUnlessCancelled(dir)
+  }
   const bundle = await buildBundle(plan, contents, dir)
   const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0)
   const hits = contents.filter(c => c.cached).length
@@ -188,7 +192,7 @@ async function publish(
   const file = path.join(workDir, 'annotations.json')
   await writeFile(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2))
   const started = Date.now()
-  const result = await push(registry, inputs.username, {
+  const result = await push(registry, {
     tags,
     files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
     cwd: bundle.dir,

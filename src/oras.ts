@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, existsSync } from 'node:fs'
 import { access, chmod, readFile, rm } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -10,7 +10,7 @@ import * as tc from '@actions/tool-cache'
 import { cacheDirOnce } from './cache.js'
 import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
-import type { ImageTarget } from './image.js'
+import { reference, type ImageTarget } from './image.js'
 import type { OrasInputs } from './inputs.js'
 import {
   ORAS_MIRROR_ENV,
@@ -20,6 +20,7 @@ import {
   orasAsset,
   parseOrasChecksums
 } from './oras-release.js'
+import { runOras, type OrasOutput } from './oras-process.js'
 
 /**
  * Installs oras through the tool cache: a cached copy means no network at all; otherwise the
@@ -132,27 +133,61 @@ export async function orasVersion(binary: string): Promise<string> {
 
 export interface Registry {
   binary: string
-  /** The temporary credentials file; never ~/.docker/config.json. */
+  /**
+   * A path in the run's private directory that is never written: oras reads no
+   * ~/.docker/config.json through it, and with the credentials on stdin stores nothing there.
+   */
   config: string
   image: ImageTarget
   plainHttp: boolean
+  username: string
+  /** Handed to oras on stdin by every call that talks to the registry; empty: anonymous. */
+  password: string
 }
 
-function commonFlags(r: Registry): string[] {
-  return ['--registry-config', r.config, ...(r.plainHttp ? ['--plain-http'] : [])]
+/** Where a command finds its target, and the credentials that go with it (never `oras login`). */
+function targetFlags(r: Registry): string[] {
+  if (r.image.kind === 'oci-layout') return ['--oci-layout']
+  const credentials =
+    r.password === '' ? [] : [...(r.username !== '' ? ['-u', r.username] : []), '--password-stdin']
+  return ['--registry-config', r.config, ...credentials, ...(r.plainHttp ? ['--plain-http'] : [])]
 }
 
-/** The password goes on stdin: never on a command line, where any process could read it. */
-export async function login(r: Registry, username: string, password: string): Promise<void> {
-  if (r.image.kind !== 'registry') return
-  const args = ['login', r.image.registry, '-u', username, '--password-stdin', ...commonFlags(r)]
-  const out = await exec.getExecOutput(r.binary, args, {
-    input: Buffer.from(password),
-    ignoreReturnCode: true,
-    silent: true
-  })
-  if (out.exitCode !== 0) throw registryError(r.image, username, 'log in to', out.stderr)
-  core.info(`logged in to ${r.image.registry} as ${username}`)
+/** The repository part of a reference: the registry repository, or the layout directory. */
+function targetName(r: Registry): string {
+  return r.image.kind === 'registry' ? r.image.name : path.resolve(r.image.dir)
+}
+
+type Verb = 'push to' | 'read' | 'tag in'
+
+/**
+ * One oras command against the target; a transient registry failure is tried again after the
+ * delays in `backoffMs`, a refusal is not. Returns the output of the successful attempt, or
+ * `undefined` when `absent` recognises the failure as a normal answer.
+ */
+async function orasCall(
+  r: Registry,
+  verb: Verb,
+  args: string[],
+  opts: { cwd?: string; backoffMs?: number[]; absent?: (stderr: string) => boolean } = {}
+): Promise<OrasOutput | undefined> {
+  const backoff = opts.backoffMs ?? [2000, 5000]
+  const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined
+  for (let attempt = 1; ; attempt++) {
+    const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin })
+    if (out.exitCode !== 0 && opts.absent?.(out.stderr)) return undefined
+    for (const line of out.stderr.split('\n')) if (line.trim() !== '') core.info(`oras: ${line}`)
+    if (out.exitCode === 0) return out
+    const delay = backoff[attempt - 1]
+    if (delay === undefined || !isTransient(out.stderr)) {
+      throw registryError(r.image, r.username, verb, out.stderr, attempt)
+    }
+    const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ')
+    core.warning(
+      `oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`
+    )
+    await new Promise(resolve => setTimeout(resolve, delay))
+  }
 }
 
 export interface PushRequest {
@@ -172,40 +207,103 @@ export interface PushResult {
   size: number
 }
 
-/** One `oras push` for every tag; a transient registry failure is tried again, a refusal is not. */
-export async function push(r: Registry, username: string, req: PushRequest): Promise<PushResult> {
-  const target = r.image.kind === 'registry' ? r.image.name : path.resolve(r.image.dir)
+/** One `oras push` for every tag. */
+export async function push(r: Registry, req: PushRequest): Promise<PushResult> {
   const args = [
     'push',
     '--format',
     'json',
-    ...commonFlags(r),
-    ...(r.image.kind === 'oci-layout' ? ['--oci-layout'] : []),
+    ...targetFlags(r),
     '--artifact-type',
     req.artifactType,
     '--annotation-file',
     req.annotationFile,
-    `${target}:${req.tags.join(',')}`,
+    `${targetName(r)}:${req.tags.join(',')}`,
     ...req.files.map(f => `${f.name}:${f.mediaType}`)
   ]
-  const backoff = req.backoffMs ?? [2000, 5000]
-  for (let attempt = 1; ; attempt++) {
-    const out = await exec.getExecOutput(r.binary, args, {
-      cwd: req.cwd,
-      ignoreReturnCode: true,
-      silent: true
-    })
-    for (const line of out.stderr.split('\n')) if (line.trim() !== '') core.info(`oras: ${line}`)
-    if (out.exitCode === 0) return parsePushOutput(out.stdout)
-    const delay = backoff[attempt - 1]
-    if (delay === undefined || !isTransient(out.stderr)) {
-      throw registryError(r.image, username, 'push to', out.stderr, attempt)
-    }
-    core.warning(
-      `oras push failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`
-    )
-    await new Promise(resolve => setTimeout(resolve, delay))
+  const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs })
+  return parsePushOutput(out!.stdout)
+}
+
+/** What a tag points at, as read back from the target. */
+export interface PublishedManifest {
+  digest: string
+  mediaType: string
+  annotations: Record<string, string>
+}
+
+/**
+ * Reads what `tag` points at (`oras manifest fetch --format json`); `undefined` only when
+ * oras says the tag is not found. Any other failure (401, 5xx, the network) is an error after
+ * the usual retries: a doubt must never read as "absent".
+ */
+export async function fetchManifest(
+  r: Registry,
+  tag: string,
+  backoffMs?: number[]
+): Promise<PublishedManifest | undefined> {
+  if (r.image.kind === 'oci-layout' && !existsSync(path.join(targetName(r), 'index.json'))) {
+    return undefined // a layout not made yet holds no tag
   }
+  const args = [
+    'manifest',
+    'fetch',
+    '--format',
+    'json',
+    ...targetFlags(r),
+    `${targetName(r)}:${tag}`
+  ]
+  const notFound = new RegExp(`${escapeRegExp(tag)}: not found\\s*$`, 'm')
+  const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) })
+  if (out === undefined) return undefined
+  return parseFetchOutput(out.stdout, reference(r.image, tag))
+}
+
+export function parseFetchOutput(stdout: string, ref: string): PublishedManifest {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(stdout)
+  } catch {
+    parsed = undefined
+  }
+  const o = parsed as
+    { digest?: unknown; mediaType?: unknown; content?: { annotations?: unknown } } | undefined
+  if (
+    !o ||
+    typeof o.digest !== 'string' ||
+    !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
+    typeof o.content !== 'object' ||
+    o.content === null
+  ) {
+    throw new ActionError(
+      `oras manifest fetch printed no JSON manifest for ${ref} (got ${JSON.stringify(stdout.trim().slice(0, 120))}); cannot tell what is published, run again`
+    )
+  }
+  const annotations: Record<string, string> = {}
+  const raw = o.content.annotations
+  if (typeof raw === 'object' && raw !== null) {
+    for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') annotations[k] = v
+  }
+  return {
+    digest: o.digest,
+    mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
+    annotations
+  }
+}
+
+/** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
+export async function tagManifest(
+  r: Registry,
+  digest: string,
+  tags: string[],
+  backoffMs?: number[]
+): Promise<void> {
+  const args = ['tag', ...targetFlags(r), `${targetName(r)}@${digest}`, ...tags]
+  await orasCall(r, 'tag in', args, { backoffMs })
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 // Besides server failures and dropped connections: a registry racing two uploads of one blob
@@ -250,11 +348,18 @@ function firstError(stderr: string): string {
   )
 }
 
+// How each failing command is named in an error line.
+const DOING: Record<Verb, string> = {
+  'push to': 'push to',
+  read: 'read of',
+  'tag in': 'tagging in'
+}
+
 /** Turns oras's error text into what the workflow author has to do about it. */
 export function registryError(
   image: ImageTarget,
   username: string,
-  action: 'log in to' | 'push to',
+  action: Verb,
   stderr: string,
   attempts = 1
 ): ActionError {
@@ -266,17 +371,18 @@ export function registryError(
   const ghcr = where === 'ghcr.io'
   if (/credential not found/i.test(stderr)) {
     return new ActionError(
-      `${where} requires credentials to ${action.replace(/ to$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`
+      `${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`
     )
   }
   if (/\b401\b|unauthorized/i.test(stderr)) {
     return new ActionError(
-      `${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${action} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`
+      `${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`
     )
   }
   if (/\b403\b|denied|forbidden/i.test(stderr)) {
+    const rights = action === 'read' ? 'pull' : 'push'
     return new ActionError(
-      `${where} denied ${action} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : 'the credentials lack push rights on that repository'}; ${detail}`
+      `${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`
     )
   }
   return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`)

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../support/action.js'
+import { listFiles, runAction, type ActionRun } from '../support/action.js'
 import { buildOrasRelease, type BuildOrasReleaseOptions } from '../support/oras-double/release.js'
 import { startFaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
@@ -71,28 +71,49 @@ function expectNoSecretLeft(run: ActionRun): void {
   expect(existsSync(path.join(home, '.docker', 'config.json'))).toBe(false)
 }
 
+/** Every file under the run's directories, the world's and HOME that holds `secret`. */
+async function filesHolding(secret: string, run: ActionRun): Promise<string[]> {
+  const roots = [
+    world.dir,
+    home,
+    run.env['RUNNER_TEMP']!,
+    run.env['RUNNER_TOOL_CACHE']!,
+    run.env['GITHUB_WORKSPACE']!
+  ]
+  const hits: string[] = []
+  for (const root of roots) {
+    for (const file of await listFiles(root)) {
+      const full = path.join(root, file)
+      const bytes = await readFile(full).catch(() => Buffer.alloc(0))
+      if (bytes.includes(secret)) hits.push(full)
+    }
+  }
+  return hits
+}
+
 async function tempLeft(run: ActionRun): Promise<string[]> {
   return (await readdir(run.env['RUNNER_TEMP']!)).filter(n => !n.startsWith('hook-bundle-lts-'))
 }
 
 describe('credentials', () => {
-  it('a good password: logs in through stdin, pushes, and leaves no credentials behind', async () => {
+  it('a good password: given to oras on stdin call by call, never written anywhere', async () => {
     const run = await push(world.inputs('lts', {}, 'hook/auth'))
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain(`::add-mask::${AUTH.password}`)
-    expect(run.stdout).toContain(`logged in to ${world.registry.host} as hook`)
+    expect(run.stdout).not.toContain('logged in')
     expectNoSecretLeft(run)
-    // The temporary registry config (and the annotation file) are gone; the bundle stays.
+    // The run's private directory (work files, annotation file) is gone; the bundle stays.
     expect(await tempLeft(run)).toEqual([])
+    expect(await filesHolding(AUTH.password, run)).toEqual([])
     expect(await world.registry.listTags('hook/auth')).toContain('v0.11.1-lts')
   })
 
-  it('a wrong password: fails at login, before any archive is downloaded', async () => {
+  it('a wrong password: fails reading the first tag, before any archive is downloaded', async () => {
     world.server.resetRequests()
     const run = await push(world.inputs('lts', { password: 'wrong-password' }, REPO))
     const error = await expectCleanFailure(run)
     expect(error).toBe(
-      `${world.registry.host} rejected the credentials of "hook" (401 unauthorized) on log in to ${world.registry.host}/${REPO}: check username and password`
+      `${world.registry.host} rejected the credentials of "hook" (401 unauthorized) on read of ${world.registry.host}/${REPO}: check username and password`
     )
     expect(world.server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
     expect(await readdir(run.env['RUNNER_TEMP']!)).toEqual([])
@@ -103,7 +124,7 @@ describe('credentials', () => {
     const error = await expectCleanFailure(run)
     expect(error).toMatch(
       new RegExp(
-        `^${world.registry.host} requires credentials to push ${world.registry.host}/${REPO} and password is empty: set username and password$`
+        `^${world.registry.host} requires credentials to read ${world.registry.host}/${REPO} and password is empty: set username and password$`
       )
     )
   })
@@ -162,7 +183,7 @@ describe('registry faults', () => {
     const run = await push(inputs)
     const error = await expectCleanFailure(run)
     expect(error).toMatch(
-      /^could not push to 127.0.0.1:9\/hook\/faults after 3 attempts: .*connection refused/i
+      /^could not read 127.0.0.1:9\/hook\/faults after 3 attempts: .*connection refused/i
     )
     expect(run.warnings).toHaveLength(2)
   })
@@ -292,5 +313,88 @@ describe('oras faults', () => {
     }
     const error = await expectCleanFailure(run)
     expect(error).toMatch(message)
+  })
+})
+
+// Issue 10 item 3: the runner sends SIGINT on cancel and timeout (SIGTERM 7.5 s later). The
+// step must stop oras, remove what it made in RUNNER_TEMP, and leave the password nowhere.
+describe('cancellation', () => {
+  const MESSAGE = (signal: string): string =>
+    `cancelled (${signal}): stopped oras and removed this run's temporary files`
+
+  /** Runs the action and sends it `signal` as soon as `when()` holds. */
+  function cancelWhen(
+    signal: NodeJS.Signals,
+    inputs: Record<string, string>,
+    when: () => boolean
+  ): Promise<ActionRun> {
+    return runAction({
+      inputs,
+      env: { HOME: home },
+      watchArgv: [AUTH.password],
+      onStart: child => {
+        const timer = setInterval(() => {
+          if (!when()) return
+          clearInterval(timer)
+          child.kill(signal)
+        }, 20)
+        child.once('close', () => clearInterval(timer))
+      }
+    })
+  }
+
+  /** Processes still running the oras installed in that tool cache. */
+  async function orasAlive(toolCache: string): Promise<string[]> {
+    const alive: string[] = []
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+      if (cmdline.includes(toolCache)) alive.push(cmdline.replace(/\0/g, ' '))
+    }
+    return alive
+  }
+
+  async function expectCancelled(run: ActionRun, signal: string, repo: string): Promise<void> {
+    expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({
+      exitCode: signal === 'SIGINT' ? 130 : 143,
+      errors: [MESSAGE(signal)]
+    })
+    expect(await readdir(run.env['RUNNER_TEMP']!)).toEqual([])
+    expect(await orasAlive(run.env['RUNNER_TOOL_CACHE']!)).toEqual([])
+    expect(await filesHolding(AUTH.password, run)).toEqual([])
+    expectNoSecretLeft(run)
+    expect(await world.registry.listTags(repo)).toEqual([])
+  }
+
+  it('SIGINT mid-push: oras stopped, RUNNER_TEMP empty, no password on disk, no tag', async () => {
+    const repo = 'hook/cancel-push'
+    const proxy = await startFaultProxy(world.registry.url, [
+      { method: 'PUT', path: /\/blobs\/uploads\//, action: 'hang' }
+    ])
+    try {
+      const inputs = { ...world.inputs('lts', {}, repo), image: `${proxy.host}/${repo}` }
+      const run = await cancelWhen('SIGINT', inputs, () => proxy.hits(0) > 0)
+      await expectCancelled(run, 'SIGINT', repo)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('SIGTERM mid-download: the partial archive and the work files are removed', async () => {
+    const repo = 'hook/cancel-download'
+    // One archive never finishes: the step is surely mid-download when the signal comes, with
+    // the other archive already in the run's files.
+    const stop = world.server.fault({ path: /hook_latest-lts-aarch64\.tar\.gz$/, kind: 'hang' })
+    try {
+      let since = 0
+      const run = await cancelWhen('SIGTERM', world.inputs('lts', {}, repo), () => {
+        if (world.server.openResponses() === 0) return false
+        since ||= Date.now()
+        return Date.now() - since > 300
+      })
+      await expectCancelled(run, 'SIGTERM', repo)
+    } finally {
+      stop()
+    }
   })
 })

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -37,6 +37,8 @@ export interface RunOptions {
   /** While the action runs, watch every process's argv for these strings. */
   watchArgv?: string[]
   cwd?: string
+  /** Called with the action's process once it runs (e.g. to signal it as the runner would). */
+  onStart?: (child: ChildProcess) => void
 }
 
 let actionDefaults: Record<string, string> | undefined
@@ -111,6 +113,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
 
   const started = Date.now()
   const child = spawn(opts.node ?? process.execPath, [DIST], { env, cwd: opts.cwd ?? scratch })
+  opts.onStart?.(child)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -292,8 +292,11 @@ export interface FaultRule {
   headers?: Record<string, string>
   /** How many matching requests this rule applies to; default Infinity. */
   times?: number
-  /** 'respond' (default) answers with status/body/headers; 'reset' destroys the socket. */
-  action?: 'respond' | 'reset'
+  /**
+   * 'respond' (default) answers with status/body/headers; 'reset' destroys the socket; 'hang'
+   * never answers (the connection stays open until the proxy stops).
+   */
+  action?: 'respond' | 'reset' | 'hang'
 }
 
 export interface FaultProxy {
@@ -327,6 +330,10 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[]): Pr
       hitCounts[index]! += 1
       if (rule.action === 'reset') {
         req.socket.destroy()
+        return
+      }
+      if (rule.action === 'hang') {
+        req.resume()
         return
       }
       // drain the request body first so the client sees the answer, not a broken pipe
