@@ -639,3 +639,168 @@ describe('buildOrasRelease', () => {
     expect(() => JSON.parse(r2.stdout)).toThrow()
   })
 })
+
+// What the skip-published check and the tag mover use: `manifest fetch --format json`, its
+// "not found", and `oras tag`, with the credentials on stdin and a never-written config.
+describe('reading back and tagging (issue 9)', () => {
+  const neverWritten = (): string => path.join(work, 'never-written', 'config.json')
+  const creds = ['-u', USER, '--password-stdin', '--registry-config']
+
+  it('manifest fetch --format json: the descriptor and the manifest, no config written', async () => {
+    const repo = `${secured.host}/hook/fetch-json`
+    const pushed = await run(
+      ['push', ...creds, neverWritten(), '--plain-http', '-a', 'k=v', `${repo}:t1`, 'a.txt'],
+      { input: PASS }
+    )
+    expect(pushed.code).toBe(0)
+    const m = await secured.getManifest('hook/fetch-json', 't1')
+    const r = await run(
+      [
+        'manifest',
+        'fetch',
+        '--format',
+        'json',
+        ...creds,
+        neverWritten(),
+        '--plain-http',
+        `${repo}:t1`
+      ],
+      { input: PASS }
+    )
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({
+      reference: `${repo}@${m.digest}`,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: m.digest,
+      size: m.raw.length,
+      content: m.body
+    })
+    expect(JSON.parse(r.stdout).content.annotations.k).toBe('v')
+    await expect(stat(neverWritten())).rejects.toThrow(/ENOENT/)
+  })
+
+  it('a missing tag is "not found" on stderr with exit 1; a wrong password is not', async () => {
+    const repo = `${secured.host}/hook/fetch-json`
+    const missing = await run(
+      [
+        'manifest',
+        'fetch',
+        '--format',
+        'json',
+        ...creds,
+        neverWritten(),
+        '--plain-http',
+        `${repo}:nope`
+      ],
+      { input: PASS }
+    )
+    expect(missing).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error response from registry: failed to fetch the content of "${repo}:nope": ${repo}:nope: not found\n`
+    })
+    const noRepo = await run([
+      'manifest',
+      'fetch',
+      '--format',
+      'json',
+      '--plain-http',
+      `${open.host}/never/pushed:t`
+    ])
+    expect(noRepo.code).toBe(1)
+    expect(noRepo.stderr).toMatch(/never\/pushed:t: not found\n$/)
+    const denied = await run(
+      [
+        'manifest',
+        'fetch',
+        '--format',
+        'json',
+        ...creds,
+        neverWritten(),
+        '--plain-http',
+        `${repo}:t1`
+      ],
+      { input: 'wrong' }
+    )
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toMatch(
+      /^Error response from registry: .*unauthorized: authentication required/
+    )
+    expect(denied.stderr).not.toMatch(/not found/)
+  })
+
+  it('tag <repo>@<digest> t2 t3: one GET of the manifest, one PUT per tag, no blob', async () => {
+    const pushed = await run(['push', '--plain-http', `${open.host}/hook/retag:t1`, 'a.txt'])
+    expect(pushed.code).toBe(0)
+    const m = await open.getManifest('hook/retag', 't1')
+    const proxy = await startFaultProxy(open.url, [])
+    try {
+      const r = await run([
+        'tag',
+        '--plain-http',
+        '--registry-config',
+        neverWritten(),
+        `${proxy.host}/hook/retag@${m.digest}`,
+        't2',
+        't3'
+      ])
+      expect(r.code).toBe(0)
+      const lines = r.stdout.trimEnd().split('\n')
+      expect(lines[0]).toBe(`Tagging [registry] ${proxy.host}/hook/retag@${m.digest}`)
+      expect(lines.slice(1).sort()).toEqual(['Tagged t2', 'Tagged t3'])
+      expect(r.stderr).toBe('')
+      const manifestCalls = proxy.requests.filter(q => q.includes('/manifests/'))
+      expect(manifestCalls.sort()).toEqual([
+        `GET /v2/hook/retag/manifests/${m.digest}`,
+        'PUT /v2/hook/retag/manifests/t2',
+        'PUT /v2/hook/retag/manifests/t3'
+      ])
+      expect(proxy.requests.filter(q => q.includes('/blobs/'))).toEqual([])
+    } finally {
+      await proxy.stop()
+    }
+    for (const t of ['t2', 't3'])
+      expect((await open.getManifest('hook/retag', t)).digest).toBe(m.digest)
+  })
+
+  it('tag of a digest the repository lacks: "not found", exit 1, nothing tagged', async () => {
+    const absent = sha256('nothing')
+    const r = await run(['tag', '--plain-http', `${open.host}/hook/retag@${absent}`, 'x'])
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error response from registry: ${open.host}/hook/retag@${absent}: not found\n`
+    })
+    expect(await open.listTags('hook/retag')).not.toContain('x')
+  })
+
+  it('tag --oci-layout <dir>@<digest> t2: the layout index names the digest under t2', async () => {
+    const layout = path.join(work, 'layout-retag')
+    const pushed = await run(['push', '--oci-layout', `${layout}:t1`, 'a.txt'])
+    expect(pushed.code).toBe(0)
+    const index = async (): Promise<
+      Array<{ digest: string; annotations?: Record<string, string> }>
+    > => JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')).manifests
+    const digest = (await index())[0]!.digest
+    const r = await run(['tag', '--oci-layout', `${layout}@${digest}`, 't2'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`Tagging [oci-layout] ${layout}@${digest}\nTagged t2\n`)
+    const named = (await index()).map(d => [
+      d.annotations?.['org.opencontainers.image.ref.name'],
+      d.digest
+    ])
+    expect(named.sort()).toEqual([
+      ['t1', digest],
+      ['t2', digest]
+    ])
+  })
+
+  it('tag list: points at oras repo tags', async () => {
+    const r = await run(['tag', 'list'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('Error: there is no "list" sub-command for "oras tag" command')
+    expect(r.stderr).toContain(
+      'If you want to list available tags in a repository, use "oras repo tags"'
+    )
+  })
+})

@@ -7,6 +7,7 @@ const { manifestFetchCmd } = require('../commands/manifest-fetch.cjs')
 const { pullCmd } = require('../commands/pull.cjs')
 const { pushCmd } = require('../commands/push.cjs')
 const { repoTagsCmd } = require('../commands/repo-tags.cjs')
+const { tagCmd } = require('../commands/tag.cjs')
 const { versionCmd } = require('../commands/version.cjs')
 const { cleanup } = require('./cleanup.cjs')
 const { CLIError, handleTargetError } = require('./errors.cjs')
@@ -34,7 +35,7 @@ const rootCmd = {
   name: 'oras',
   use: 'oras [command]',
   short: '',
-  subcommands: [pullCmd, pushCmd, loginCmd, logoutCmd, versionCmd, manifestGroup, repoGroup]
+  subcommands: [pullCmd, pushCmd, loginCmd, logoutCmd, versionCmd, tagCmd, manifestGroup, repoGroup]
 }
 
 function groupHelp(group, pathName) {
