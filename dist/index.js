@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7935);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4944);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7935:
+/***/ 4944:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40027,6 +40027,13 @@ function parseImage(value) {
         const dir = value.slice(OCI_LAYOUT_PREFIX.length);
         if (dir === '')
             throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci');
+        // oras takes an OCI layout as <dir>[:tag|@digest] and splits it at the last "@", else at the
+        // last ":" (cmd/oras/internal/option/target.go): a directory holding either is written
+        // somewhere else, or read with a reference nobody gave (an untagged push or fetch).
+        const mark = ['@', ':'].find(m => dir.includes(m));
+        if (mark !== undefined) {
+            throw bad(`names a directory with "${mark}", which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`);
+        }
         return { kind: 'oci-layout', dir, name: value };
     }
     if (/^[a-z]+:\/\//i.test(value)) {
@@ -40142,7 +40149,57 @@ function annotationFile(manifest, entries) {
     return file;
 }
 
+;// CONCATENATED MODULE: ./src/rfc3339.ts
+/**
+ * RFC 3339 as oras 1.3.2 reads `org.opencontainers.image.created`: oras-go's
+ * ensureAnnotationCreated calls Go's `time.Parse(time.RFC3339, value)`. That parser is both
+ * stricter than the RFC (upper-case `T` and `Z` only, a real calendar date, no leap second) and
+ * looser (a one-digit hour, a comma before the fraction, offsets up to ±24:60), so a value is
+ * checked against Go's rules here rather than against `Date.parse`, which rolls Feb 30 over into
+ * March and accepts what oras refuses after every archive was downloaded.
+ */
+const GO_RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+/** What is accepted, for error messages. */
+const RFC3339_FORM = 'YYYY-MM-DDThh:mm:ss[.fraction] then Z or ±hh:mm, upper-case T and Z, a real calendar date, e.g. 2024-05-01T12:00:00Z';
+function isOrasRfc3339(value) {
+    const m = GO_RFC3339.exec(value);
+    if (!m)
+        return false;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+    const offsetHour = m[7] === undefined ? 0 : Number(m[7]);
+    const offsetMinute = m[8] === undefined ? 0 : Number(m[8]);
+    return (month >= 1 &&
+        month <= 12 &&
+        day >= 1 &&
+        day <= daysIn(month, year) &&
+        hour <= 23 &&
+        minute <= 59 &&
+        second <= 59 &&
+        // Go compares offsets with > rather than >=: "some people do write offsets of 24 hours".
+        offsetHour <= 24 &&
+        offsetMinute <= 60);
+}
+function daysIn(month, year) {
+    if (month === 2)
+        return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+    return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+// The years RFC 3339 (and so oras) can write: four digits.
+const FIRST_MS = Date.parse('0000-01-01T00:00:00Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * Second precision in UTC, as oras writes `created` itself; undefined for a time that RFC 3339
+ * cannot write (before year 0, after 9999, or not a time at all), where `toISOString` would
+ * throw a bare "Invalid time value" or write a six-digit year that oras refuses.
+ */
+function formatRfc3339(ms) {
+    if (!Number.isFinite(ms) || ms < FIRST_MS || ms > LAST_MS)
+        return undefined;
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 
@@ -40151,6 +40208,11 @@ const DEFAULT_ORAS_VERSION = '1.3.2';
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar';
 const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook';
 const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900;
+// Node timers hold a signed 32-bit count of milliseconds; a longer delay fires at once.
+const MAX_DOWNLOAD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+// 9999-12-31T23:59:59Z: RFC 3339 writes four-digit years only.
+const MAX_SOURCE_DATE_EPOCH = 253402300799;
+const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 /**
  * Reads and checks every input before anything touches the network, so that a typo fails in
  * milliseconds with one line instead of after a download. The runner fills defaults from
@@ -40176,8 +40238,7 @@ function parseInputs(read, env) {
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(hookRepository)) {
         throw new ActionError(`hook-repository ${JSON.stringify(hookRepository)} is not owner/name, e.g. tinkerbell/hook`);
     }
-    const downloadUrl = get('download-url', `https://github.com/${hookRepository}/releases/download`);
-    checkHttpUrl('download-url', downloadUrl);
+    const download = parseDownloadUrl(get('download-url', `https://github.com/${hookRepository}/releases/download`));
     const push = parseBoolean('push', get('push', 'true'));
     const latest = parseBoolean('latest', get('latest', 'false'));
     const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'));
@@ -40213,31 +40274,45 @@ function parseInputs(read, env) {
     if (!/^\d+$/.test(timeout)) {
         throw new ActionError(`download-timeout ${JSON.stringify(timeout)} is not a whole number of seconds (0: no limit)`);
     }
+    if (Number(timeout) > MAX_DOWNLOAD_TIMEOUT_SECONDS) {
+        throw new ActionError(`download-timeout ${timeout} is more than ${MAX_DOWNLOAD_TIMEOUT_SECONDS} seconds (about 24 days), the longest a timer can wait: give fewer seconds, or 0 for no limit`);
+    }
     const artifactType = get('artifact-type', DEFAULT_ARTIFACT_TYPE);
     if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(artifactType)) {
         throw new ActionError(`artifact-type ${JSON.stringify(artifactType)} is not a media type such as ${DEFAULT_ARTIFACT_TYPE}`);
     }
+    const annotations = parseAnnotations(get('annotations'));
+    const createdAnnotation = annotations[CREATED_ANNOTATION];
+    if (createdAnnotation !== undefined && !isOrasRfc3339(createdAnnotation)) {
+        throw new ActionError(`annotations: ${CREATED_ANNOTATION} ${JSON.stringify(createdAnnotation)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
+    }
+    const password = read('password');
+    const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '');
     return {
         hookVersion,
         variant,
         hookRepository,
-        downloadUrl: downloadUrl.replace(/\/+$/, ''),
+        downloadUrl: download.url,
+        ...(download.authorization === undefined
+            ? {}
+            : { downloadAuthorization: download.authorization }),
         bundleDir: get('bundle-dir'),
         push,
         image,
         extraTags: parseTagList(get('tags')),
         latest,
         username: get('username', env['GITHUB_ACTOR'] ?? ''),
-        password: read('password'),
+        password,
         plainHttp,
-        annotations: parseAnnotations(get('annotations')),
+        annotations,
         artifactType,
         created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
         oras: orasUrl === ''
             ? { version: orasVersion }
             : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
-        githubToken: get('github-token', env['GITHUB_TOKEN'] ?? ''),
-        downloadTimeoutMs: Number(timeout) * 1000
+        githubToken,
+        downloadTimeoutMs: Number(timeout) * 1000,
+        secrets: [password, githubToken, ...download.secrets].filter(s => s !== '')
     };
 }
 function isReleaseTag(tag) {
@@ -40250,12 +40325,11 @@ function parseBoolean(name, value) {
         return false;
     throw new ActionError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** An explicit `created` wins over SOURCE_DATE_EPOCH; both absent means derive from content. */
 function parseCreated(created, sourceDateEpoch) {
     if (created !== '') {
-        if (!RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
-            throw new ActionError(`created ${JSON.stringify(created)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`);
+        if (!isOrasRfc3339(created)) {
+            throw new ActionError(`created ${JSON.stringify(created)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
         }
         return created;
     }
@@ -40264,25 +40338,85 @@ function parseCreated(created, sourceDateEpoch) {
         if (!/^\d+$/.test(epoch)) {
             throw new ActionError(`SOURCE_DATE_EPOCH ${JSON.stringify(epoch)} is not a whole number of seconds since 1970`);
         }
+        if (Number(epoch) > MAX_SOURCE_DATE_EPOCH) {
+            throw new ActionError(`SOURCE_DATE_EPOCH ${epoch} is after 9999-12-31T23:59:59Z (${MAX_SOURCE_DATE_EPOCH}), the last time RFC 3339 can write: give a smaller number of seconds since 1970`);
+        }
         return rfc3339(new Date(Number(epoch) * 1000));
     }
     return undefined;
 }
-/** Second precision in UTC, as oras writes `created` itself. */
+/**
+ * `created` derived from the newest file time inside the archives, second precision in UTC as
+ * oras writes it. A time RFC 3339 cannot write (an archive entry dated past 9999, or a tar time
+ * field JavaScript cannot hold) is refused by name instead of a bare "Invalid time value".
+ */
 function rfc3339(date) {
-    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const text = formatRfc3339(date.getTime());
+    if (text === undefined) {
+        const when = Number.isNaN(date.getTime())
+            ? 'not a valid time'
+            : `${date.getTime() / 1000} s since 1970`;
+        throw new ActionError(`the newest file time inside the archives (${when}) is outside the years 0000 to 9999 that RFC 3339 can write, so created cannot be derived from it: set created (e.g. 2024-05-01T12:00:00Z) or SOURCE_DATE_EPOCH`);
+    }
+    return text;
+}
+/**
+ * download-url is a base that asset paths are appended to, so a query or fragment would end up
+ * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
+ * no URL that is printed, or kept in an error, carries them.
+ */
+function parseDownloadUrl(value) {
+    const shown = redactCredentials(value);
+    const url = checkHttpUrl('download-url', value);
+    for (const [mark, what] of [
+        ['?', 'a query string'],
+        ['#', 'a fragment']
+    ]) {
+        if (value.includes(mark)) {
+            throw new ActionError(`download-url ${JSON.stringify(shown)} has ${what}: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`);
+        }
+    }
+    if (url.username === '' && url.password === '') {
+        return { url: value.replace(/\/+$/, ''), secrets: [] };
+    }
+    const decode = (s) => {
+        try {
+            return decodeURIComponent(s);
+        }
+        catch {
+            return s;
+        }
+    };
+    // Masked as written in the URL and as decoded: either form could be printed.
+    const written = [url.username, url.password];
+    const username = decode(url.username);
+    const password = decode(url.password);
+    const basic = Buffer.from(`${username}:${password}`).toString('base64');
+    url.username = '';
+    url.password = '';
+    return {
+        url: url.href.replace(/\/+$/, ''),
+        authorization: `Basic ${basic}`,
+        secrets: [username, password, ...written, basic]
+    };
 }
 function checkHttpUrl(name, value) {
+    const shown = JSON.stringify(redactCredentials(value));
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new ActionError(`${name} ${JSON.stringify(value)} is not a URL; expected http(s)://host/path`);
+        throw new ActionError(`${name} ${shown} is not a URL; expected http(s)://host/path`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new ActionError(`${name} ${JSON.stringify(value)} must be an http:// or https:// URL`);
+        throw new ActionError(`${name} ${shown} must be an http:// or https:// URL`);
     }
+    return url;
+}
+/** Errors about a URL are printed before anything is masked: never with its user:password@. */
+function redactCredentials(value) {
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -45893,10 +46027,8 @@ async function run() {
     try {
         const inputs = parseInputs(name => getInput(name), process.env);
         // Masked before anything could print them.
-        if (inputs.password !== '')
-            core_setSecret(inputs.password);
-        if (inputs.githubToken !== '')
-            core_setSecret(inputs.githubToken);
+        for (const secret of inputs.secrets)
+            core_setSecret(secret);
         const runnerTemp = runnerDir('RUNNER_TEMP');
         runnerDir('RUNNER_TOOL_CACHE');
         temp = await openRunTemp(runnerTemp);

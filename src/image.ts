@@ -19,6 +19,15 @@ export function parseImage(value: string): ImageTarget {
     const dir = value.slice(OCI_LAYOUT_PREFIX.length)
     if (dir === '')
       throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci')
+    // oras takes an OCI layout as <dir>[:tag|@digest] and splits it at the last "@", else at the
+    // last ":" (cmd/oras/internal/option/target.go): a directory holding either is written
+    // somewhere else, or read with a reference nobody gave (an untagged push or fetch).
+    const mark = ['@', ':'].find(m => dir.includes(m))
+    if (mark !== undefined) {
+      throw bad(
+        `names a directory with "${mark}", which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`
+      )
+    }
     return { kind: 'oci-layout', dir, name: value }
   }
   if (/^[a-z]+:\/\//i.test(value)) {

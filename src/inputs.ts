@@ -2,11 +2,17 @@ import * as semver from 'semver'
 import { ActionError } from './errors.js'
 import { parseImage, type ImageTarget } from './image.js'
 import { parseAnnotations, parseTagList } from './publish.js'
+import { RFC3339_FORM, formatRfc3339, isOrasRfc3339 } from './rfc3339.js'
 
 export const DEFAULT_ORAS_VERSION = '1.3.2'
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
 export const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook'
 export const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900
+// Node timers hold a signed 32-bit count of milliseconds; a longer delay fires at once.
+const MAX_DOWNLOAD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000)
+// 9999-12-31T23:59:59Z: RFC 3339 writes four-digit years only.
+const MAX_SOURCE_DATE_EPOCH = 253402300799
+const CREATED_ANNOTATION = 'org.opencontainers.image.created'
 
 export interface OrasInputs {
   version: string
@@ -21,7 +27,10 @@ export interface Inputs {
   /** Empty: list mode. */
   variant: string
   hookRepository: string
+  /** Without credentials, query or fragment. */
   downloadUrl: string
+  /** `Basic …` from `user:password@` in download-url, sent with every release download. */
+  downloadAuthorization?: string
   bundleDir: string
   push: boolean
   /** Undefined only when nothing will be pushed. */
@@ -38,6 +47,8 @@ export interface Inputs {
   oras: OrasInputs
   githubToken: string
   downloadTimeoutMs: number
+  /** Every secret value an input carries, to mask before anything prints. */
+  secrets: string[]
 }
 
 export type InputReader = (name: string) => string
@@ -79,8 +90,9 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     )
   }
 
-  const downloadUrl = get('download-url', `https://github.com/${hookRepository}/releases/download`)
-  checkHttpUrl('download-url', downloadUrl)
+  const download = parseDownloadUrl(
+    get('download-url', `https://github.com/${hookRepository}/releases/download`)
+  )
 
   const push = parseBoolean('push', get('push', 'true'))
   const latest = parseBoolean('latest', get('latest', 'false'))
@@ -126,6 +138,11 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
       `download-timeout ${JSON.stringify(timeout)} is not a whole number of seconds (0: no limit)`
     )
   }
+  if (Number(timeout) > MAX_DOWNLOAD_TIMEOUT_SECONDS) {
+    throw new ActionError(
+      `download-timeout ${timeout} is more than ${MAX_DOWNLOAD_TIMEOUT_SECONDS} seconds (about 24 days), the longest a timer can wait: give fewer seconds, or 0 for no limit`
+    )
+  }
 
   const artifactType = get('artifact-type', DEFAULT_ARTIFACT_TYPE)
   if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(artifactType)) {
@@ -134,28 +151,42 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     )
   }
 
+  const annotations = parseAnnotations(get('annotations'))
+  const createdAnnotation = annotations[CREATED_ANNOTATION]
+  if (createdAnnotation !== undefined && !isOrasRfc3339(createdAnnotation)) {
+    throw new ActionError(
+      `annotations: ${CREATED_ANNOTATION} ${JSON.stringify(createdAnnotation)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`
+    )
+  }
+
+  const password = read('password')
+  const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '')
   return {
     hookVersion,
     variant,
     hookRepository,
-    downloadUrl: downloadUrl.replace(/\/+$/, ''),
+    downloadUrl: download.url,
+    ...(download.authorization === undefined
+      ? {}
+      : { downloadAuthorization: download.authorization }),
     bundleDir: get('bundle-dir'),
     push,
     image,
     extraTags: parseTagList(get('tags')),
     latest,
     username: get('username', env['GITHUB_ACTOR'] ?? ''),
-    password: read('password'),
+    password,
     plainHttp,
-    annotations: parseAnnotations(get('annotations')),
+    annotations,
     artifactType,
     created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
     oras:
       orasUrl === ''
         ? { version: orasVersion }
         : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
-    githubToken: get('github-token', env['GITHUB_TOKEN'] ?? ''),
-    downloadTimeoutMs: Number(timeout) * 1000
+    githubToken,
+    downloadTimeoutMs: Number(timeout) * 1000,
+    secrets: [password, githubToken, ...download.secrets].filter(s => s !== '')
   }
 }
 
@@ -169,14 +200,12 @@ export function parseBoolean(name: string, value: string): boolean {
   throw new ActionError(`${name} must be true or false, got ${JSON.stringify(value)}`)
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
-
 /** An explicit `created` wins over SOURCE_DATE_EPOCH; both absent means derive from content. */
 export function parseCreated(created: string, sourceDateEpoch: string): string | undefined {
   if (created !== '') {
-    if (!RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
+    if (!isOrasRfc3339(created)) {
       throw new ActionError(
-        `created ${JSON.stringify(created)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`
+        `created ${JSON.stringify(created)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`
       )
     }
     return created
@@ -188,26 +217,97 @@ export function parseCreated(created: string, sourceDateEpoch: string): string |
         `SOURCE_DATE_EPOCH ${JSON.stringify(epoch)} is not a whole number of seconds since 1970`
       )
     }
+    if (Number(epoch) > MAX_SOURCE_DATE_EPOCH) {
+      throw new ActionError(
+        `SOURCE_DATE_EPOCH ${epoch} is after 9999-12-31T23:59:59Z (${MAX_SOURCE_DATE_EPOCH}), the last time RFC 3339 can write: give a smaller number of seconds since 1970`
+      )
+    }
     return rfc3339(new Date(Number(epoch) * 1000))
   }
   return undefined
 }
 
-/** Second precision in UTC, as oras writes `created` itself. */
+/**
+ * `created` derived from the newest file time inside the archives, second precision in UTC as
+ * oras writes it. A time RFC 3339 cannot write (an archive entry dated past 9999, or a tar time
+ * field JavaScript cannot hold) is refused by name instead of a bare "Invalid time value".
+ */
 export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const text = formatRfc3339(date.getTime())
+  if (text === undefined) {
+    const when = Number.isNaN(date.getTime())
+      ? 'not a valid time'
+      : `${date.getTime() / 1000} s since 1970`
+    throw new ActionError(
+      `the newest file time inside the archives (${when}) is outside the years 0000 to 9999 that RFC 3339 can write, so created cannot be derived from it: set created (e.g. 2024-05-01T12:00:00Z) or SOURCE_DATE_EPOCH`
+    )
+  }
+  return text
 }
 
-function checkHttpUrl(name: string, value: string): void {
+interface DownloadUrl {
+  url: string
+  authorization?: string
+  secrets: string[]
+}
+
+/**
+ * download-url is a base that asset paths are appended to, so a query or fragment would end up
+ * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
+ * no URL that is printed, or kept in an error, carries them.
+ */
+function parseDownloadUrl(value: string): DownloadUrl {
+  const shown = redactCredentials(value)
+  const url = checkHttpUrl('download-url', value)
+  for (const [mark, what] of [
+    ['?', 'a query string'],
+    ['#', 'a fragment']
+  ] as const) {
+    if (value.includes(mark)) {
+      throw new ActionError(
+        `download-url ${JSON.stringify(shown)} has ${what}: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
+      )
+    }
+  }
+  if (url.username === '' && url.password === '') {
+    return { url: value.replace(/\/+$/, ''), secrets: [] }
+  }
+  const decode = (s: string): string => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      return s
+    }
+  }
+  // Masked as written in the URL and as decoded: either form could be printed.
+  const written = [url.username, url.password]
+  const username = decode(url.username)
+  const password = decode(url.password)
+  const basic = Buffer.from(`${username}:${password}`).toString('base64')
+  url.username = ''
+  url.password = ''
+  return {
+    url: url.href.replace(/\/+$/, ''),
+    authorization: `Basic ${basic}`,
+    secrets: [username, password, ...written, basic]
+  }
+}
+
+function checkHttpUrl(name: string, value: string): URL {
+  const shown = JSON.stringify(redactCredentials(value))
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new ActionError(
-      `${name} ${JSON.stringify(value)} is not a URL; expected http(s)://host/path`
-    )
+    throw new ActionError(`${name} ${shown} is not a URL; expected http(s)://host/path`)
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ActionError(`${name} ${JSON.stringify(value)} must be an http:// or https:// URL`)
+    throw new ActionError(`${name} ${shown} must be an http:// or https:// URL`)
   }
+  return url
+}
+
+/** Errors about a URL are printed before anything is masked: never with its user:password@. */
+function redactCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
 }

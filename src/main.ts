@@ -31,8 +31,7 @@ export async function run(): Promise<void> {
   try {
     const inputs = parseInputs(name => core.getInput(name), process.env)
     // Masked before anything could print them.
-    if (inputs.password !== '') core.setSecret(inputs.password)
-    if (inputs.githubToken !== '') core.setSecret(inputs.githubToken)
+    for (const secret of inputs.secrets) core.setSecret(secret)
     const runnerTemp = runnerDir('RUNNER_TEMP')
     runnerDir('RUNNER_TOOL_CACHE')
     temp = await openRunTemp(runnerTemp)

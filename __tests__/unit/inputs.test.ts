@@ -158,3 +158,125 @@ describe('parseCreated', () => {
     expect(parseCreated('', '')).toBeUndefined()
   })
 })
+
+// Issue 10 item 4: every value below used to pass parseInputs and fail (or be misread) later,
+// after the downloads, or never fail at all.
+describe('parseInputs refuses up front what would fail or be misread later', () => {
+  const v = { 'hook-version': 'v1.0.0' }
+
+  it('refuses a download-timeout longer than a Node timer can wait', () => {
+    expect(parse({ ...v, 'download-timeout': '2147483' }).downloadTimeoutMs).toBe(2_147_483_000)
+    expect(refusal({ ...v, 'download-timeout': '2147484' })).toBe(
+      'download-timeout 2147484 is more than 2147483 seconds (about 24 days), the longest a timer can wait: give fewer seconds, or 0 for no limit'
+    )
+    expect(refusal({ ...v, 'download-timeout': '99999999999999999999999' })).toContain(
+      'is more than 2147483 seconds'
+    )
+  })
+
+  it.each([
+    '2024-02-30T00:00:00Z',
+    '2023-02-29T00:00:00Z',
+    '2024-04-31T00:00:00Z',
+    '2024-01-01t00:00:00Z',
+    '2024-01-01T00:00:00z',
+    '2024-01-01 00:00:00Z',
+    '2024-01-01T24:00:00Z',
+    '2024-01-01T00:60:00Z',
+    '2024-01-01T00:00:60Z',
+    '2024-13-01T00:00:00Z',
+    '2024-00-01T00:00:00Z',
+    '2024-01-00T00:00:00Z',
+    '2024-1-01T00:00:00Z',
+    '24-01-01T00:00:00Z',
+    '+2024-01-01T00:00:00Z',
+    '2024-01-01T00:00:00',
+    '2024-01-01T00:00:00+0100',
+    '2024-01-01T00:00:00+25:00',
+    '2024-01-01T00:00:00+01:61',
+    '2024-01-01T00:00:00.Z',
+    '2024-01-01T00:00:00ZZ',
+    '2024-01-01T001:00:00Z'
+  ])('refuses created %j, as oras (Go time.Parse RFC3339) would after the downloads', created => {
+    expect(refusal({ ...v, created })).toMatch(
+      /^created ".*" is not an RFC 3339 time as oras reads it/
+    )
+  })
+
+  it.each([
+    '2024-05-01T12:00:00Z',
+    '2024-02-29T00:00:00Z',
+    '2000-02-29T23:59:59Z',
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '2024-05-01T12:00:00.123456789012Z',
+    '2024-05-01T12:00:00,5Z',
+    '2024-05-01T1:00:00Z',
+    '2024-05-01T12:00:00+02:00',
+    '2024-05-01T12:00:00-24:00',
+    '2024-05-01T12:00:00+23:60'
+  ])('accepts created %j exactly as oras does', created => {
+    expect(parse({ ...v, created }).created).toBe(created)
+  })
+
+  it('refuses an org.opencontainers.image.created annotation that oras would refuse', () => {
+    expect(
+      refusal({
+        ...v,
+        annotations: 'org.example=1\norg.opencontainers.image.created=2024-02-30T00:00:00Z'
+      })
+    ).toMatch(
+      /^annotations: org\.opencontainers\.image\.created "2024-02-30T00:00:00Z" is not an RFC 3339 time as oras reads it/
+    )
+    expect(
+      parse({ ...v, annotations: 'org.opencontainers.image.created=2024-02-29T00:00:00+01:00' })
+        .annotations
+    ).toEqual({ 'org.opencontainers.image.created': '2024-02-29T00:00:00+01:00' })
+  })
+
+  it('refuses a SOURCE_DATE_EPOCH past the year 9999, which oras cannot read back', () => {
+    expect(parse(v, { SOURCE_DATE_EPOCH: '253402300799' }).created).toBe('9999-12-31T23:59:59Z')
+    expect(refusal(v, { SOURCE_DATE_EPOCH: '253402300800' })).toBe(
+      'SOURCE_DATE_EPOCH 253402300800 is after 9999-12-31T23:59:59Z (253402300799), the last time RFC 3339 can write: give a smaller number of seconds since 1970'
+    )
+    expect(refusal(v, { SOURCE_DATE_EPOCH: '9'.repeat(30) })).toContain('is after 9999-12-31')
+  })
+
+  it.each([
+    ['oci-layout:./out@v1', '"@"'],
+    ['oci-layout:/srv/oci@sha256:abc', '"@"'],
+    ['oci-layout:./a:b', '":"']
+  ])('refuses image %j, whose directory oras would split into a reference', (image, what) => {
+    expect(refusal({ ...v, variant: 'lts', image })).toBe(
+      `image ${JSON.stringify(image)} names a directory with ${what}, which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`
+    )
+  })
+
+  it.each([
+    ['http://mirror.example/hook?token=x', 'a query string'],
+    ['http://mirror.example/hook#frag', 'a fragment'],
+    ['http://mirror.example/hook?', 'a query string']
+  ])('refuses download-url %j with %s', (url, what) => {
+    expect(refusal({ ...v, 'download-url': url })).toBe(
+      `download-url ${JSON.stringify(url)} has ${what}: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
+    )
+  })
+
+  it('strips user:password@ from download-url into a Basic authorization, and lists what to mask', () => {
+    const i = parse({ ...v, 'download-url': 'https://me%40corp:p%3Ass@mirror.example/hook/' })
+    expect(i.downloadUrl).toBe('https://mirror.example/hook')
+    const basic = Buffer.from('me@corp:p:ss').toString('base64')
+    expect(i.downloadAuthorization).toBe(`Basic ${basic}`)
+    expect(i.secrets).toEqual(
+      expect.arrayContaining(['me@corp', 'p:ss', 'me%40corp', 'p%3Ass', basic])
+    )
+    expect(parse(v).downloadAuthorization).toBeUndefined()
+  })
+
+  it('never prints download-url credentials in its own refusals', () => {
+    const message = refusal({ ...v, 'download-url': 'https://me:s3cret@mirror.example/x?y' })
+    expect(message).not.toContain('s3cret')
+    expect(message).not.toContain('me:')
+    expect(message).toContain('https://***@mirror.example/x?y')
+  })
+})
