@@ -39500,11 +39500,13 @@ function truncate(s) {
  * times with backoff) and turns its bare errors into one line naming the URL and what to do.
  * The timeout bounds a stalled server: tool-cache itself would wait forever.
  */
-async function download(url, what, timeoutMs) {
+async function download(url, what, timeoutMs, 
+/** An Authorization header value (download-url credentials); http-client drops it on a redirect to another host. */
+authorization) {
     let timer;
     // Named here, not by tool-cache, so that a download abandoned by the timeout can be removed.
     const dest = external_node_path_namespaceObject.join(process.env['RUNNER_TEMP'] ?? '', (0,external_node_crypto_.randomUUID)());
-    const attempt = downloadTool(url, dest);
+    const attempt = downloadTool(url, dest, authorization);
     const timeout = new Promise((_, reject) => {
         if (timeoutMs > 0) {
             timer = setTimeout(() => reject(new ActionError(`downloading ${what} from ${url} took longer than download-timeout (${timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`)), timeoutMs);
@@ -39752,7 +39754,7 @@ async function fetchArchive(archive, opts) {
     if (hit)
         return hit;
     const started = Date.now();
-    const file = await download(opts.url, archive.asset, opts.timeoutMs);
+    const file = await download(opts.url, archive.asset, opts.timeoutMs, opts.authorization);
     const staging = external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`);
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
@@ -45808,10 +45810,10 @@ const CHECKSUM_ASSET = 'checksum.txt';
 function assetUrl(release, asset) {
     return `${release.baseUrl}/${asset}`;
 }
-async function fetchRelease(tag, repository, downloadUrl, timeoutMs) {
+async function fetchRelease(tag, repository, downloadUrl, timeoutMs, authorization) {
     const baseUrl = `${downloadUrl}/${encodeURIComponent(tag)}`;
     const url = `${baseUrl}/${CHECKSUM_ASSET}`;
-    const file = await download(url, `${CHECKSUM_ASSET} of ${repository} ${tag}`, timeoutMs);
+    const file = await download(url, `${CHECKSUM_ASSET} of ${repository} ${tag}`, timeoutMs, authorization);
     let text;
     try {
         text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
@@ -46096,7 +46098,7 @@ async function readRelease(inputs) {
         : inputs.hookVersion;
     if (inputs.hookVersion === 'newest')
         info(`newest release of ${inputs.hookRepository}: ${tag}`);
-    const release = await fetchRelease(tag, inputs.hookRepository, inputs.downloadUrl, inputs.downloadTimeoutMs);
+    const release = await fetchRelease(tag, inputs.hookRepository, inputs.downloadUrl, inputs.downloadTimeoutMs, inputs.downloadAuthorization);
     info(`${release.repository} ${release.tag}: ${release.archives.length} archives, ${release.variants.length} variants`);
     return release;
 }
@@ -46120,7 +46122,10 @@ async function makeBundle(inputs, release, plan, runnerTemp, temp, workDir) {
     const contents = await mapLimit(plan.archives, ARCHIVE_CONCURRENCY, archive => fetchArchive(archive, {
         url: assetUrl(release, archive.asset),
         timeoutMs: inputs.downloadTimeoutMs,
-        workDir
+        workDir,
+        ...(inputs.downloadAuthorization === undefined
+            ? {}
+            : { authorization: inputs.downloadAuthorization })
     }));
     let dir = inputs.bundleDir;
     if (dir === '') {

@@ -34,6 +34,8 @@ export interface FetchOptions {
   timeoutMs: number
   /** A private directory of this run where staging copies may be made. */
   workDir: string
+  /** Authorization header for the release server (credentials from download-url). */
+  authorization?: string
 }
 
 export async function fetchArchive(
@@ -43,7 +45,7 @@ export async function fetchArchive(
   const hit = await fromCache(archive)
   if (hit) return hit
   const started = Date.now()
-  const file = await download(opts.url, archive.asset, opts.timeoutMs)
+  const file = await download(opts.url, archive.asset, opts.timeoutMs, opts.authorization)
   const staging = path.join(opts.workDir, `${archive.id}-${randomUUID()}`)
   try {
     const { size } = await stat(file)

@@ -9,11 +9,17 @@ import { ActionError, describeError } from './errors.js'
  * times with backoff) and turns its bare errors into one line naming the URL and what to do.
  * The timeout bounds a stalled server: tool-cache itself would wait forever.
  */
-export async function download(url: string, what: string, timeoutMs: number): Promise<string> {
+export async function download(
+  url: string,
+  what: string,
+  timeoutMs: number,
+  /** An Authorization header value (download-url credentials); http-client drops it on a redirect to another host. */
+  authorization?: string
+): Promise<string> {
   let timer: NodeJS.Timeout | undefined
   // Named here, not by tool-cache, so that a download abandoned by the timeout can be removed.
   const dest = path.join(process.env['RUNNER_TEMP'] ?? '', randomUUID())
-  const attempt = tc.downloadTool(url, dest)
+  const attempt = tc.downloadTool(url, dest, authorization)
   const timeout = new Promise<never>((_, reject) => {
     if (timeoutMs > 0) {
       timer = setTimeout(

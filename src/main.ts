@@ -112,7 +112,8 @@ async function readRelease(inputs: Inputs): Promise<Release> {
     tag,
     inputs.hookRepository,
     inputs.downloadUrl,
-    inputs.downloadTimeoutMs
+    inputs.downloadTimeoutMs,
+    inputs.downloadAuthorization
   )
   core.info(
     `${release.repository} ${release.tag}: ${release.archives.length} archives, ${release.variants.length} variants`
@@ -149,7 +150,10 @@ async function makeBundle(
     fetchArchive(archive, {
       url: assetUrl(release, archive.asset),
       timeoutMs: inputs.downloadTimeoutMs,
-      workDir
+      workDir,
+      ...(inputs.downloadAuthorization === undefined
+        ? {}
+        : { authorization: inputs.downloadAuthorization })
     })
   )
   let dir = inputs.bundleDir

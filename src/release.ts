@@ -33,11 +33,17 @@ export async function fetchRelease(
   tag: string,
   repository: string,
   downloadUrl: string,
-  timeoutMs: number
+  timeoutMs: number,
+  authorization?: string
 ): Promise<Release> {
   const baseUrl = `${downloadUrl}/${encodeURIComponent(tag)}`
   const url = `${baseUrl}/${CHECKSUM_ASSET}`
-  const file = await download(url, `${CHECKSUM_ASSET} of ${repository} ${tag}`, timeoutMs)
+  const file = await download(
+    url,
+    `${CHECKSUM_ASSET} of ${repository} ${tag}`,
+    timeoutMs,
+    authorization
+  )
   let text: string
   try {
     text = await readFile(file, 'utf8')

@@ -143,3 +143,63 @@ describe('created derived from archive times that RFC 3339 cannot write', () => 
     expect(await world.registry.catalog()).toEqual([])
   })
 })
+
+describe('download-url with user:password@', () => {
+  it('sends them as Authorization: Basic to the release server only, and never prints them', async () => {
+    world.server.resetRequests()
+    const user = 'mirror-user'
+    const password = 'Pa55:w0rd/x'
+    const base = world.server.url.replace(
+      'http://',
+      `http://${user}:${encodeURIComponent(password)}@`
+    )
+    const run = await runAction({
+      inputs: world.inputs('lts', { 'download-url': `${base}/releases` }, 'hook/with-auth')
+    })
+    expect({ exitCode: run.exitCode, errors: run.errors, stderr: run.stderr }).toEqual({
+      exitCode: 0,
+      errors: [],
+      stderr: ''
+    })
+    const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+    const requests = world.server.requests()
+    const releaseRequests = requests.filter(r => r.path.startsWith('/releases/'))
+    expect(releaseRequests.map(r => r.path).sort()).toEqual([
+      '/releases/v0.11.1/checksum.txt',
+      '/releases/v0.11.1/hook_latest-lts-aarch64.tar.gz',
+      '/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz'
+    ])
+    for (const r of releaseRequests) expect(r.authorization).toBe(basic)
+    // oras comes from oras-url, another place: the mirror's credentials are not sent there.
+    for (const r of requests.filter(r => r.path.startsWith('/oras/')))
+      expect(r.authorization).toBeUndefined()
+    // Masked before anything printed: the runner shows *** wherever a masked value appears;
+    // the values themselves appear only in the ::add-mask:: commands.
+    const secrets = [user, password, encodeURIComponent(password), basic.slice('Basic '.length)]
+    const masked = run.stdout
+      .split('\n')
+      .filter(l => l.startsWith('::add-mask::'))
+      .map(l =>
+        // The runner unescapes command data (%25, %0D, %0A) before masking.
+        l
+          .slice('::add-mask::'.length)
+          .replace(/%0D/g, '\r')
+          .replace(/%0A/g, '\n')
+          .replace(/%25/g, '%')
+      )
+    expect(masked).toEqual(expect.arrayContaining(secrets))
+    const firstMask = run.stdout.indexOf('::add-mask::')
+    expect(run.stdout.slice(0, firstMask)).toBe('')
+    const printed = [
+      run.stdout
+        .split('\n')
+        .filter(l => !l.startsWith('::add-mask::'))
+        .join('\n'),
+      run.stderr,
+      JSON.stringify(run.outputs),
+      run.summary
+    ].join('\n')
+    for (const secret of secrets) expect(printed).not.toContain(secret)
+    expect(printed).toContain(`${world.server.url}/releases/v0.11.1/checksum.txt`)
+  })
+})

@@ -340,6 +340,39 @@ describe('push', () => {
     })
   })
 
+  it('reads created as Go time.Parse(time.RFC3339) does, before anything is pushed', async () => {
+    const push = (created: string) =>
+      run([
+        'push',
+        '--plain-http',
+        '-a',
+        `org.opencontainers.image.created=${created}`,
+        `${open.host}/hook/created:x`,
+        'a.txt'
+      ])
+    for (const created of [
+      '2024-02-30T00:00:00Z',
+      '2024-01-01t00:00:00Z',
+      '2024-01-01T00:00:00z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:00:60Z',
+      '2024-01-01T00:00:00+25:00'
+    ]) {
+      const r = await push(created)
+      expect({ created, code: r.code }).toEqual({ created, code: 1 })
+      expect(r.stderr).toContain(`invalid date and time format: parsing time "${created}"`)
+    }
+    expect(await open.listTags('hook/created').catch(() => [])).toEqual([])
+    for (const created of [
+      '2024-02-29T00:00:00Z',
+      '2024-01-01T1:00:00Z',
+      '2024-01-01T00:00:00,5Z',
+      '2024-01-01T00:00:00+24:00'
+    ]) {
+      expect({ created, code: (await push(created)).code }).toEqual({ created, code: 0 })
+    }
+  })
+
   it('refuses --annotation together with --annotation-file', async () => {
     await writeFile(path.join(work, 'ann2.json'), '{"$manifest":{"a":"b"}}')
     const r = await run([

@@ -18,8 +18,16 @@ function validateMediaType(mt) {
   if (!MEDIA_TYPE_RE.test(mt)) throw new CLIError(`${mt}: invalid media type`)
 }
 
+// Go's time.Parse(time.RFC3339, v), which oras-go's ensureAnnotationCreated calls: upper-case
+// T and Z only, a real calendar date (Feb 30 is refused), hour 0-23, second 0-59; and, from its
+// lenient fallback parser, a one-digit hour, a comma before the fraction, offsets up to 24:60.
 const RFC3339_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/
+
+function daysIn(month, year) {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+  return [4, 6, 9, 11].includes(month) ? 30 : 31
+}
 
 function ensureCreated(annotations) {
   const a = Object.assign({}, annotations || {})
@@ -31,10 +39,11 @@ function ensureCreated(annotations) {
       +m[2] < 1 ||
       +m[2] > 12 ||
       +m[3] < 1 ||
-      +m[3] > 31 ||
+      +m[3] > daysIn(+m[2], +m[1]) ||
       +m[4] > 23 ||
       +m[5] > 59 ||
-      +m[6] > 60
+      +m[6] > 59 ||
+      (m[7] !== undefined && (+m[7] > 24 || +m[8] > 60))
     if (bad) {
       throw new CLIError(
         `invalid date and time format: parsing time ${goQuote(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${goQuote(v)} as "2006"`
