@@ -38478,8 +38478,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -38612,7 +38612,7 @@ var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisA
 /**
  * Internal class for retries
  */
-class RetryHelper {
+class retry_helper_RetryHelper {
     constructor(maxAttempts, minSeconds, maxSeconds) {
         if (maxAttempts < 1) {
             throw new Error('max attempts should be greater than or equal to 1');
@@ -38636,11 +38636,11 @@ class RetryHelper {
                     if (isRetryable && !isRetryable(err)) {
                         throw err;
                     }
-                    info(err.message);
+                    core.info(err.message);
                 }
                 // Sleep
                 const seconds = this.getSleepAmount();
-                info(`Waiting ${seconds} seconds before trying again`);
+                core.info(`Waiting ${seconds} seconds before trying again`);
                 yield this.sleep(seconds);
                 attempt++;
             }
@@ -38704,10 +38704,10 @@ const userAgent = 'actions/tool-cache';
  */
 function downloadTool(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
-        yield mkdirP(external_path_namespaceObject.dirname(dest));
-        core_debug(`Downloading ${url}`);
-        core_debug(`Destination ${dest}`);
+        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
+        yield io.mkdirP(path.dirname(dest));
+        core.debug(`Downloading ${url}`);
+        core.debug(`Destination ${dest}`);
         const maxAttempts = 3;
         const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
         const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
@@ -38730,15 +38730,15 @@ function downloadTool(url, dest, auth, headers) {
 }
 function downloadToolAttempt(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_.existsSync(dest)) {
+        if (fs.existsSync(dest)) {
             throw new Error(`Destination file path ${dest} already exists`);
         }
         // Get the response headers
-        const http = new lib_HttpClient(userAgent, [], {
+        const http = new httpm.HttpClient(userAgent, [], {
             allowRetries: false
         });
         if (auth) {
-            core_debug('set auth');
+            core.debug('set auth');
             if (headers === undefined) {
                 headers = {};
             }
@@ -38747,29 +38747,29 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const response = yield http.get(url, headers);
         if (response.message.statusCode !== 200) {
             const err = new HTTPError(response.message.statusCode);
-            core_debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
             throw err;
         }
         // Download the response body
-        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
+        const pipeline = util.promisify(stream.pipeline);
         const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
         const readStream = responseMessageFactory();
         let succeeded = false;
         try {
-            yield pipeline(readStream, external_fs_.createWriteStream(dest));
-            core_debug('download complete');
+            yield pipeline(readStream, fs.createWriteStream(dest));
+            core.debug('download complete');
             succeeded = true;
             return dest;
         }
         finally {
             // Error, delete dest before retry
             if (!succeeded) {
-                core_debug('download failed');
+                core.debug('download failed');
                 try {
-                    yield rmRF(dest);
+                    yield io.rmRF(dest);
                 }
                 catch (err) {
-                    core_debug(`Failed to delete '${dest}'. ${err.message}`);
+                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
                 }
             }
         }
@@ -39489,46 +39489,149 @@ function truncate(s) {
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/download.ts
 
 
 
 
 
-/**
- * Downloads through @actions/tool-cache (which retries 5xx, 408, 429 and broken streams three
- * times with backoff) and turns its bare errors into one line naming the URL and what to do.
- * The timeout bounds a stalled server: tool-cache itself would wait forever.
- */
-async function download(url, what, timeoutMs, 
-/** An Authorization header value (download-url credentials); http-client drops it on a redirect to another host. */
-authorization) {
-    let timer;
-    // Named here, not by tool-cache, so that a download abandoned by the timeout can be removed.
-    const dest = external_node_path_namespaceObject.join(process.env['RUNNER_TEMP'] ?? '', (0,external_node_crypto_.randomUUID)());
-    const attempt = downloadTool(url, dest, authorization);
-    const timeout = new Promise((_, reject) => {
-        if (timeoutMs > 0) {
-            timer = setTimeout(() => reject(new ActionError(`downloading ${what} from ${url} took longer than download-timeout (${timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`)), timeoutMs);
-            timer.unref();
-        }
-    });
-    try {
-        return await Promise.race([attempt, timeout]);
+
+
+
+// tool-cache's policy for downloadTool (ACTIONS-RUNTIME.md), kept for every download here.
+const MAX_ATTEMPTS = 3;
+const RETRY_MIN_SECONDS = 10;
+const RETRY_MAX_SECONDS = 20;
+const USER_AGENT = 'hook-bundle-action';
+/** An answer that is not 200: retried when the server may recover (5xx, 408, 429). */
+class HttpStatusError extends Error {
+    status;
+    constructor(status) {
+        super(`Unexpected HTTP response: ${status}`);
+        this.status = status;
     }
-    catch (err) {
-        await (0,promises_namespaceObject.rm)(dest, { force: true });
-        throw explain(err, url, what);
+}
+/** The response body broke or ended short: the bytes are incomplete, another attempt may not be. */
+class TransferError extends Error {
+}
+/**
+ * GETs `url` with @actions/http-client (which honours https_proxy / no_proxy and follows
+ * redirects, dropping the Authorization header on another host) and hands the body to `consume`
+ * as it arrives, so it can be hashed, inflated and extracted in one pass with no copy on disk.
+ * Retries as tool-cache does, and turns every failure into one line naming the URL.
+ */
+async function fetchBody(url, opts, consume) {
+    const deadline = new AbortController();
+    let timer;
+    if (opts.timeoutMs > 0) {
+        // A stalled server would otherwise hold the step until the job's own timeout.
+        timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+        timer.unref();
+    }
+    try {
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await fetchOnce(url, opts, consume, deadline.signal);
+            }
+            catch (err) {
+                if (deadline.signal.aborted)
+                    throw timedOut(url, opts);
+                if (!retryable(err) || attempt >= MAX_ATTEMPTS)
+                    throw explain(err, url, opts.what, attempt);
+                info(`${opts.what}: ${describeError(err)}`);
+                const wait = backoffSeconds();
+                info(`Waiting ${wait} seconds before trying again`);
+                await sleep(wait * 1000, deadline.signal);
+                if (deadline.signal.aborted)
+                    throw timedOut(url, opts);
+            }
+        }
     }
     finally {
         clearTimeout(timer);
     }
 }
-function explain(err, url, what) {
+async function fetchOnce(url, opts, consume, signal) {
+    // One client per attempt: disposing it destroys its sockets, which is how a timeout ends a
+    // request still waiting for its headers.
+    const client = new lib_HttpClient(USER_AGENT, [], { allowRetries: false, keepAlive: false });
+    let message;
+    const abort = () => {
+        client.dispose();
+        message?.destroy(new TransferError('aborted by download-timeout'));
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+        if (signal.aborted)
+            throw new TransferError('aborted by download-timeout');
+        const headers = opts.authorization ? { authorization: opts.authorization } : {};
+        const response = await client.get(url, headers).catch((err) => {
+            throw new TransferError(describeError(err), { cause: err });
+        });
+        message = response.message;
+        const status = message.statusCode ?? 0;
+        if (status !== 200) {
+            message.resume();
+            throw new HttpStatusError(status);
+        }
+        const length = Number(message.headers['content-length']);
+        const attempt = Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {};
+        // Node ends a body shorter than its Content-Length with an error, which lands here.
+        let broken;
+        message.once('error', err => (broken ??= err));
+        try {
+            return await consume(message, attempt);
+        }
+        catch (err) {
+            // The consumer's own verdicts (ActionError) stand; anything else that failed while the
+            // body broke under it was caused by the transfer, and another attempt may succeed.
+            if (broken && !(err instanceof ActionError))
+                throw new TransferError(describeError(broken), { cause: broken });
+            throw err;
+        }
+    }
+    finally {
+        signal.removeEventListener('abort', abort);
+        message?.destroy();
+        client.dispose();
+    }
+}
+function retryable(err) {
+    if (err instanceof HttpStatusError)
+        return err.status >= 500 || err.status === 408 || err.status === 429;
+    return err instanceof TransferError;
+}
+/** tool-cache reads its test overrides from globalThis, not the environment: so does this. */
+function backoffSeconds() {
+    const setting = (key, fallback) => {
+        const value = globalThis[key];
+        return typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
+    };
+    const min = setting('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', RETRY_MIN_SECONDS);
+    const max = Math.max(min, setting('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', RETRY_MAX_SECONDS));
+    return min + Math.floor(Math.random() * (max - min + 1));
+}
+function sleep(ms, signal) {
+    return new Promise(resolve => {
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+function timedOut(url, opts) {
+    return new ActionError(`downloading ${opts.what} from ${url} took longer than download-timeout (${opts.timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`);
+}
+function explain(err, url, what, attempts) {
     if (err instanceof ActionError)
         return err;
-    if (err instanceof HTTPError) {
-        const status = err.httpStatusCode ?? 0;
+    if (err instanceof HttpStatusError) {
+        const status = err.status;
         if (status === 404) {
             return new ActionError(`${what} not found: ${url} answered HTTP 404; check the version, the repository and download-url`);
         }
@@ -39536,16 +39639,67 @@ function explain(err, url, what) {
             return new ActionError(`${what}: ${url} answered HTTP ${status} (access denied or rate limited); check download-url and its access, or retry later`);
         }
         if (status === 429) {
-            return new ActionError(`${what}: ${url} answered HTTP 429 (rate limited) after 3 attempts; retry later or use a mirror`);
+            return new ActionError(`${what}: ${url} answered HTTP 429 (rate limited) after ${attempts} attempts; retry later or use a mirror`);
         }
         if (status >= 500 || status === 408) {
-            return new ActionError(`${what}: ${url} answered HTTP ${status} after 3 attempts; the server is failing, retry later`);
+            return new ActionError(`${what}: ${url} answered HTTP ${status} after ${attempts} attempts; the server is failing, retry later`);
         }
         return new ActionError(`${what}: ${url} answered HTTP ${status}; expected 200`);
     }
-    return new ActionError(`could not download ${what} from ${url} after 3 attempts: ${describeError(err)}`, {
+    if (err instanceof TransferError) {
+        return new ActionError(`could not download ${what} from ${url} after ${attempts} attempts: ${describeError(err)}`, { cause: err });
+    }
+    return new ActionError(`could not download ${what} from ${url}: ${describeError(err)}`, {
         cause: err
     });
+}
+/**
+ * Downloads to a new file in RUNNER_TEMP (for small files, and for what must be on disk whole:
+ * checksum files, the oras archive, ISOs), optionally hashing the bytes on their way to disk.
+ * A failed or abandoned attempt leaves no file behind.
+ */
+async function downloadFile(url, opts) {
+    const dir = opts.dir ?? process.env['RUNNER_TEMP'] ?? '';
+    return fetchBody(url, opts, async (body) => {
+        const file = external_node_path_namespaceObject.join(dir, (0,external_node_crypto_.randomUUID)());
+        const hash = opts.hash ? (0,external_node_crypto_.createHash)(opts.hash) : undefined;
+        let size = 0;
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, async function* (source) {
+                for await (const chunk of source) {
+                    hash?.update(chunk);
+                    size += chunk.length;
+                    yield chunk;
+                }
+            }, (0,external_node_fs_namespaceObject.createWriteStream)(file, { flags: 'wx' }));
+        }
+        catch (err) {
+            await (0,promises_namespaceObject.rm)(file, { force: true });
+            throw writeFailure(err, file, opts.what);
+        }
+        return hash ? { file, size, digest: hash.digest('hex') } : { file, size };
+    });
+}
+/** The file-based download of today's callers: returns the path of the downloaded file. */
+async function download(url, what, timeoutMs, authorization) {
+    const opts = { what, timeoutMs };
+    if (authorization !== undefined)
+        opts.authorization = authorization;
+    return (await downloadFile(url, opts)).file;
+}
+/**
+ * A local write that failed for lack of space or rights is final (retrying cannot fix it) and
+ * says where; anything else is left for fetchBody to classify.
+ */
+function writeFailure(err, file, what) {
+    const code = err.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+        return new ActionError(`no space left to write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): free disk space on the runner (RUNNER_TEMP) and run the step again`);
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        return new ActionError(`cannot write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): RUNNER_TEMP must be writable by the runner`);
+    }
+    return err instanceof Error ? err : new Error(String(err));
 }
 
 ;// CONCATENATED MODULE: ./src/format.ts
@@ -39726,6 +39880,23 @@ function planBundle(variant, archives) {
 function requiredFiles(id) {
     return BOOT_FILE_KINDS.map(kind => `${kind}-${id}`);
 }
+/**
+ * The architecture whose standard name `name` is, when archive `id` may not carry it. The bundle
+ * makes the standard names itself, as links to the variant's chosen kernel and initramfs; an
+ * archive may hold one only as its own boot file, as hook's default flavor does (vmlinuz-x86_64
+ * in hook_x86_64.tar.gz), or it would be published as that architecture's boot file.
+ */
+function foreignStandardName(id, name) {
+    if (requiredFiles(id).includes(name))
+        return undefined;
+    for (const side of ['arm', 'x86']) {
+        for (const arch of STANDARD_ARCHES[side]) {
+            if (BOOT_FILE_KINDS.some(kind => name === `${kind}-${arch}`))
+                return STANDARD_ARCHES[side][0];
+        }
+    }
+    return undefined;
+}
 function unique(items) {
     return [...new Set(items)];
 }
@@ -39749,68 +39920,221 @@ function compare(a, b) {
 
 
 
+/**
+ * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
+ * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
+ * so far, so a small archive that inflates to gigabytes stops within the allowance.
+ */
+const INFLATE_FACTOR = 4;
+const INFLATE_ALLOWANCE = 16 << 20;
+/** Longest file name most file systems accept (NAME_MAX). */
+const NAME_MAX = 255;
 async function fetchArchive(archive, opts) {
     const hit = await fromCache(archive);
     if (hit)
         return hit;
     const started = Date.now();
-    const file = await download(opts.url, archive.asset, opts.timeoutMs, opts.authorization);
-    const staging = external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`);
-    try {
-        const { size } = await (0,promises_namespaceObject.stat)(file);
-        const downloaded = Date.now();
-        // Hashing and extracting read the bytes together while they are hot in the page cache; zlib
-        // inflates on libuv's thread pool (the other core) while this thread hashes. Nothing is used
-        // before the digest matches: the files go to a private staging directory that a mismatch
-        // discards, and a mismatch is reported before whatever extracting unverified bytes raised.
-        const [digest, extraction] = await Promise.allSettled([
-            sha512File(file),
-            extract(file, archive, staging)
-        ]);
-        if (digest.status === 'rejected')
-            throw digest.reason;
-        if (digest.value !== archive.sha512) {
-            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${opts.url} gave ${digest.value}; the download is corrupt or the release changed, retry`);
-        }
-        if (extraction.status === 'rejected')
-            throw extraction.reason;
-        const content = extraction.value;
-        const total = content.files.reduce((sum, f) => sum + f.size, 0);
-        info(`${archive.asset}: downloaded ${bytes(size)} in ${seconds(downloaded - started)} (${rate(size, downloaded - started)}), ` +
-            `sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(Date.now() - downloaded)}`);
-        return await saveToCache(content);
-    }
-    catch (err) {
-        await (0,promises_namespaceObject.rm)(staging, { recursive: true, force: true });
-        throw err;
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(file, { force: true });
-    }
-}
-async function sha512File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha512');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), hash);
-    return hash.digest('hex');
+    const download = { what: archive.asset, timeoutMs: opts.timeoutMs };
+    if (opts.authorization !== undefined)
+        download.authorization = opts.authorization;
+    // Each attempt starts from an empty staging directory of its own and removes it on failure,
+    // so a broken or short download that is retried leaves nothing half-written behind.
+    const { content, size } = await fetchBody(opts.url, download, body => unpack(body, archive, opts.url, external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`)));
+    const ms = Date.now() - started;
+    const total = content.files.reduce((sum, f) => sum + f.size, 0);
+    info(`${archive.asset}: ${bytes(size)} downloaded, sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(ms)} (${rate(size, ms)})`);
+    return await saveToCache(content);
 }
 /**
- * Extracts an archive that must hold only regular files at its root, refusing anything else
- * before it is written: hook archives never contain directories or links, so anything else is
- * damage or an attack. Every file is hashed as it is written, so its sha256 costs no second read.
+ * One pass over the response body: every byte goes into the SHA-512 and, while nothing is wrong,
+ * on into gunzip, tar-stream and the staging files. Nothing is used before the digest matches:
+ * a mismatch discards the staging directory. Once extraction fails (an unsafe entry, the inflation
+ * bound) nothing more is written, but the rest is still hashed: a digest that does not match
+ * checksum.txt is the real cause and is reported first.
  */
-async function extract(file, archive, dir) {
+async function unpack(body, archive, url, dir) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const hash = (0,external_node_crypto_.createHash)('sha512');
+    let received = 0;
+    const inflate = (0,external_node_zlib_.createGunzip)({ chunkSize: 256 << 10 });
+    const watch = new TarWatch(archive, () => received);
+    const extractor = tar_stream.extract();
+    const files = extractEntries(extractor, watch, archive, dir);
+    let failed;
+    const extraction = (0,external_node_stream_promises_namespaceObject.pipeline)(inflate, watch, extractor).catch((err) => {
+        failed ??= err;
+    });
+    try {
+        try {
+            for await (const chunk of body) {
+                hash.update(chunk);
+                received += chunk.length;
+                if (failed === undefined && !inflate.write(chunk))
+                    await drained(inflate, extraction);
+            }
+        }
+        catch (err) {
+            inflate.destroy();
+            throw err;
+        }
+        const digest = hash.digest('hex');
+        if (digest !== archive.sha512) {
+            inflate.destroy();
+            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${digest}; the download is corrupt or the release changed, retry`);
+        }
+        inflate.end();
+        await extraction;
+        if (failed !== undefined)
+            throw explainExtraction(failed, archive, dir);
+        const content = await finish(archive, dir, files, watch.newestMtime);
+        return { content, size: received };
+    }
+    catch (err) {
+        await extraction;
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        throw err;
+    }
+}
+/** Waits until gunzip takes more input, or the extraction has failed. */
+function drained(inflate, extraction) {
+    return new Promise(resolve => {
+        const done = () => {
+            inflate.removeListener('drain', done);
+            resolve();
+        };
+        inflate.once('drain', done);
+        void extraction.then(done);
+    });
+}
+function explainExtraction(err, archive, dir) {
+    if (err instanceof ActionError)
+        return err;
+    const code = err.code;
+    if (typeof err.syscall === 'string') {
+        const failure = writeFailure(err, dir, `the files of ${archive.asset}`);
+        if (failure instanceof ActionError)
+            return failure;
+        return new ActionError(`could not write the files of ${archive.asset} into ${dir} (${code ?? describeError(err)}): ${describeError(err)}`, { cause: err });
+    }
+    return new ActionError(`${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`, {
+        cause: err
+    });
+}
+/** What a complete archive must hold, checked once every entry is written. */
+async function finish(archive, dir, files, newestMtime) {
+    for (const required of requiredFiles(archive.id)) {
+        const file = files.find(f => f.name === required);
+        if (!file) {
+            throw new ActionError(`${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`);
+        }
+        if (file.size === 0) {
+            throw new ActionError(`${archive.asset} holds an empty ${required} (0 bytes): a kernel or initramfs cannot be empty; the release is broken, use another hook-version`);
+        }
+    }
+    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { archive, dir, files, newestMtime, cached: false };
+}
+const BLOCK = 512;
+/** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
+const RAW_TYPES = {
+    S: 'a GNU sparse file (tar --sparse)',
+    V: 'a GNU volume header (tar --label)',
+    M: 'a GNU multi-volume continuation (tar --multi-volume)'
+};
+/**
+ * Sits between gunzip and tar-stream. It bounds the inflated size, and keeps the few raw bytes
+ * tar-stream has not yet confirmed, so that at each entry it can check what tar-stream skips
+ * silently: zero blocks (the end-of-archive marker, after which GNU tar reads nothing more) and
+ * type flags tar-stream cannot name. It parses nothing itself: every offset comes from
+ * tar-stream.
+ */
+class TarWatch extends external_node_stream_.Transform {
+    archive;
+    received;
+    newestMtime = 0;
+    inflated = 0;
+    position = 0;
+    /** Where the bytes tar-stream has not yet accounted for begin. */
+    keepFrom = 0;
+    held = [];
+    constructor(archive, received) {
+        super({ highWaterMark: 256 << 10 });
+        this.archive = archive;
+        this.received = received;
+    }
+    _transform(chunk, _enc, done) {
+        this.inflated += chunk.length;
+        const limit = INFLATE_FACTOR * this.received() + INFLATE_ALLOWANCE;
+        if (this.inflated > limit) {
+            done(new ActionError(`${this.archive.asset} inflates to more than ${INFLATE_FACTOR} × its compressed size plus ${bytes(INFLATE_ALLOWANCE)} (${bytes(this.inflated)} from ${bytes(this.received())}): a hook archive inflates about 1:1; refusing a damaged or hostile archive, nothing was kept`));
+            return;
+        }
+        this.held.push({ start: this.position, buf: chunk });
+        this.position += chunk.length;
+        this.trim();
+        done(null, chunk);
+    }
+    /**
+     * Called for each entry tar-stream emits, with the offset of its header. Returns why the entry
+     * must be refused, if it must.
+     */
+    check(headerOffset, header) {
+        for (let at = this.keepFrom; at + BLOCK <= headerOffset; at += BLOCK) {
+            if (this.bytes(at, at + BLOCK).every(b => b === 0)) {
+                return `it holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and would never extract it, so the archive reads differently to different tools`;
+            }
+        }
+        let refusal;
+        if (header.type === null || header.type === undefined) {
+            const flag = String.fromCharCode(this.bytes(headerOffset + 156, headerOffset + 157)[0] ?? 0);
+            refusal = `entry ${JSON.stringify(header.name)} is ${RAW_TYPES[flag] ?? `of tar type ${JSON.stringify(flag)}, which is not a regular file`}`;
+        }
+        const data = header.type === 'directory' ? 0 : Math.ceil((header.size ?? 0) / BLOCK) * BLOCK;
+        this.keepFrom = headerOffset + BLOCK + data;
+        this.trim();
+        return refusal;
+    }
+    trim() {
+        while (this.held.length > 0) {
+            const first = this.held[0];
+            if (first.start + first.buf.length > this.keepFrom)
+                break;
+            this.held.shift();
+        }
+    }
+    bytes(from, to) {
+        const parts = [];
+        for (const { start, buf } of this.held) {
+            const a = Math.max(from, start);
+            const b = Math.min(to, start + buf.length);
+            if (a < b)
+                parts.push(buf.subarray(a - start, b - start));
+        }
+        return Buffer.concat(parts);
+    }
+}
+/**
+ * Writes the entries of an archive that must hold only regular files at its root, refusing
+ * anything else before it is written: hook archives never contain directories or links, so
+ * anything else is damage or an attack. Every file is hashed as it is written, so its sha256
+ * costs no second read.
+ */
+function extractEntries(extractor, watch, archive, dir) {
     const files = [];
     const seen = new Set();
-    let newestMtime = 0;
     const unsafe = (what) => new ActionError(`${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`);
-    const extractor = tar_stream.extract();
     extractor.on('entry', (header, stream, next) => {
         // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
         // before reading it; the extractor fails the pipeline with the same error, so here it is only
         // kept from escaping as an uncaught exception.
         stream.on('error', () => undefined);
         const handle = async () => {
+            const offset = stream.offset;
+            if (typeof offset !== 'number')
+                throw new Error('internal: tar-stream gave no entry offset');
+            const refusal = watch.check(offset, header);
+            if (refusal !== undefined)
+                throw unsafe(refusal);
             const name = header.name.replace(/^(\.\/)+/, '');
             if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
                 stream.resume();
@@ -39826,13 +40150,24 @@ async function extract(file, archive, dir) {
             if (!SAFE_NAME.test(name)) {
                 throw unsafe(`entry ${JSON.stringify(header.name)} has characters outside A-Z a-z 0-9 . _ -`);
             }
+            if (Buffer.byteLength(name) > NAME_MAX)
+                throw nameTooLong(archive, name);
             if (name === RECORD || seen.has(name)) {
                 throw unsafe(`entry ${JSON.stringify(name)} appears twice or is reserved`);
+            }
+            const foreign = foreignStandardName(archive.id, name);
+            if (foreign !== undefined) {
+                throw new ActionError(`${archive.asset} carries ${name}, a standard name of ${foreign} boot files that the bundle makes itself: an archive may carry a standard name only as its own ${requiredFiles(archive.id).join(' or ')}; refusing it`);
             }
             seen.add(name);
             const hash = (0,external_node_crypto_.createHash)('sha256');
             let size = 0;
-            const out = await (0,promises_namespaceObject.open)(external_node_path_namespaceObject.join(dir, name), 'wx', 0o644);
+            const file = external_node_path_namespaceObject.join(dir, name);
+            const out = await (0,promises_namespaceObject.open)(file, 'wx', 0o644).catch((err) => {
+                if (err.code === 'ENAMETOOLONG')
+                    throw nameTooLong(archive, name);
+                throw err;
+            });
             try {
                 for await (const chunk of stream) {
                     hash.update(chunk);
@@ -39845,33 +40180,21 @@ async function extract(file, archive, dir) {
             }
             // Read-only: the bundle links these files, so a later step writing to the bundle cannot
             // silently change what the tool cache serves to the next run.
-            await (0,promises_namespaceObject.chmod)(external_node_path_namespaceObject.join(dir, name), 0o444);
+            await (0,promises_namespaceObject.chmod)(file, 0o444);
             files.push({ name, size, sha256: hash.digest('hex') });
             if (header.mtime)
-                newestMtime = Math.max(newestMtime, header.mtime.getTime());
+                watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime());
         };
         handle().then(() => next(), (err) => {
             stream.resume();
             next(err instanceof Error ? err : new Error(String(err)));
         });
     });
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), (0,external_node_zlib_.createGunzip)({ chunkSize: 256 << 10 }), extractor);
-    }
-    catch (err) {
-        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        if (err instanceof ActionError)
-            throw err;
-        throw new ActionError(`${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`, { cause: err });
-    }
-    for (const required of requiredFiles(archive.id)) {
-        if (!seen.has(required)) {
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-            throw new ActionError(`${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`);
-        }
-    }
-    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { archive, dir, files, newestMtime, cached: false };
+    // Complete once the extraction pipeline has finished.
+    return files;
+}
+function nameTooLong(archive, name) {
+    return new ActionError(`${archive.asset} has an entry whose name is ${Buffer.byteLength(name)} bytes long (${JSON.stringify(name.slice(0, 32) + '…')}), too long for a file name on the runner (at most ${NAME_MAX}): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`);
 }
 
 ;// CONCATENATED MODULE: ./src/bundle.ts

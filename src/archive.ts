@@ -1,17 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { chmod, mkdir, open, rm, stat } from 'node:fs/promises'
+import { chmod, mkdir, open, rm } from 'node:fs/promises'
 import * as path from 'node:path'
+import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import * as core from '@actions/core'
 import * as tar from 'tar-stream'
 import { RECORD, fromCache, saveToCache } from './archive-cache.js'
 import { SAFE_NAME } from './checksums.js'
-import { download } from './download.js'
+import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { bytes, rate, seconds } from './format.js'
-import { requiredFiles, type ReleaseArchive } from './variants.js'
+import { foreignStandardName, requiredFiles, type ReleaseArchive } from './variants.js'
 
 export interface ArchiveFile {
   name: string
@@ -34,9 +34,20 @@ export interface FetchOptions {
   timeoutMs: number
   /** A private directory of this run where staging copies may be made. */
   workDir: string
-  /** Authorization header for the release server (credentials from download-url). */
+  /** Sent as the Authorization header (credentials given in download-url). */
   authorization?: string
 }
+
+/**
+ * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
+ * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
+ * so far, so a small archive that inflates to gigabytes stops within the allowance.
+ */
+export const INFLATE_FACTOR = 4
+export const INFLATE_ALLOWANCE = 16 << 20
+
+/** Longest file name most file systems accept (NAME_MAX). */
+const NAME_MAX = 255
 
 export async function fetchArchive(
   archive: ReleaseArchive,
@@ -45,72 +56,246 @@ export async function fetchArchive(
   const hit = await fromCache(archive)
   if (hit) return hit
   const started = Date.now()
-  const file = await download(opts.url, archive.asset, opts.timeoutMs, opts.authorization)
-  const staging = path.join(opts.workDir, `${archive.id}-${randomUUID()}`)
-  try {
-    const { size } = await stat(file)
-    const downloaded = Date.now()
-    // Hashing and extracting read the bytes together while they are hot in the page cache; zlib
-    // inflates on libuv's thread pool (the other core) while this thread hashes. Nothing is used
-    // before the digest matches: the files go to a private staging directory that a mismatch
-    // discards, and a mismatch is reported before whatever extracting unverified bytes raised.
-    const [digest, extraction] = await Promise.allSettled([
-      sha512File(file),
-      extract(file, archive, staging)
-    ])
-    if (digest.status === 'rejected') throw digest.reason
-    if (digest.value !== archive.sha512) {
-      throw new ActionError(
-        `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${opts.url} gave ${digest.value}; the download is corrupt or the release changed, retry`
-      )
-    }
-    if (extraction.status === 'rejected') throw extraction.reason
-    const content = extraction.value
-    const total = content.files.reduce((sum, f) => sum + f.size, 0)
-    core.info(
-      `${archive.asset}: downloaded ${bytes(size)} in ${seconds(downloaded - started)} (${rate(size, downloaded - started)}), ` +
-        `sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(Date.now() - downloaded)}`
-    )
-    return await saveToCache(content)
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true })
-    throw err
-  } finally {
-    await rm(file, { force: true })
-  }
-}
-
-async function sha512File(file: string): Promise<string> {
-  const hash = createHash('sha512')
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash)
-  return hash.digest('hex')
+  const download: DownloadOptions = { what: archive.asset, timeoutMs: opts.timeoutMs }
+  if (opts.authorization !== undefined) download.authorization = opts.authorization
+  // Each attempt starts from an empty staging directory of its own and removes it on failure,
+  // so a broken or short download that is retried leaves nothing half-written behind.
+  const { content, size } = await fetchBody(opts.url, download, body =>
+    unpack(body, archive, opts.url, path.join(opts.workDir, `${archive.id}-${randomUUID()}`))
+  )
+  const ms = Date.now() - started
+  const total = content.files.reduce((sum, f) => sum + f.size, 0)
+  core.info(
+    `${archive.asset}: ${bytes(size)} downloaded, sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(ms)} (${rate(size, ms)})`
+  )
+  return await saveToCache(content)
 }
 
 /**
- * Extracts an archive that must hold only regular files at its root, refusing anything else
- * before it is written: hook archives never contain directories or links, so anything else is
- * damage or an attack. Every file is hashed as it is written, so its sha256 costs no second read.
+ * One pass over the response body: every byte goes into the SHA-512 and, while nothing is wrong,
+ * on into gunzip, tar-stream and the staging files. Nothing is used before the digest matches:
+ * a mismatch discards the staging directory. Once extraction fails (an unsafe entry, the inflation
+ * bound) nothing more is written, but the rest is still hashed: a digest that does not match
+ * checksum.txt is the real cause and is reported first.
  */
-async function extract(
-  file: string,
+async function unpack(
+  body: Readable,
+  archive: ReleaseArchive,
+  url: string,
+  dir: string
+): Promise<{ content: ArchiveContent; size: number }> {
+  await mkdir(dir, { recursive: true })
+  const hash = createHash('sha512')
+  let received = 0
+  const inflate = createGunzip({ chunkSize: 256 << 10 })
+  const watch = new TarWatch(archive, () => received)
+  const extractor = tar.extract()
+  const files = extractEntries(extractor, watch, archive, dir)
+  let failed: unknown
+  const extraction = pipeline(inflate, watch, extractor).catch((err: unknown) => {
+    failed ??= err
+  })
+  try {
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        hash.update(chunk)
+        received += chunk.length
+        if (failed === undefined && !inflate.write(chunk)) await drained(inflate, extraction)
+      }
+    } catch (err) {
+      inflate.destroy()
+      throw err
+    }
+    const digest = hash.digest('hex')
+    if (digest !== archive.sha512) {
+      inflate.destroy()
+      throw new ActionError(
+        `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${digest}; the download is corrupt or the release changed, retry`
+      )
+    }
+    inflate.end()
+    await extraction
+    if (failed !== undefined) throw explainExtraction(failed, archive, dir)
+    const content = await finish(archive, dir, files, watch.newestMtime)
+    return { content, size: received }
+  } catch (err) {
+    await extraction
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+/** Waits until gunzip takes more input, or the extraction has failed. */
+function drained(inflate: NodeJS.WritableStream, extraction: Promise<void>): Promise<void> {
+  return new Promise(resolve => {
+    const done = (): void => {
+      inflate.removeListener('drain', done)
+      resolve()
+    }
+    inflate.once('drain', done)
+    void extraction.then(done)
+  })
+}
+
+function explainExtraction(err: unknown, archive: ReleaseArchive, dir: string): Error {
+  if (err instanceof ActionError) return err
+  const code = (err as NodeJS.ErrnoException).code
+  if (typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+    const failure = writeFailure(err, dir, `the files of ${archive.asset}`)
+    if (failure instanceof ActionError) return failure
+    return new ActionError(
+      `could not write the files of ${archive.asset} into ${dir} (${code ?? describeError(err)}): ${describeError(err)}`,
+      { cause: err }
+    )
+  }
+  return new ActionError(
+    `${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`,
+    {
+      cause: err
+    }
+  )
+}
+
+/** What a complete archive must hold, checked once every entry is written. */
+async function finish(
+  archive: ReleaseArchive,
+  dir: string,
+  files: ArchiveFile[],
+  newestMtime: number
+): Promise<ArchiveContent> {
+  for (const required of requiredFiles(archive.id)) {
+    const file = files.find(f => f.name === required)
+    if (!file) {
+      throw new ActionError(
+        `${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`
+      )
+    }
+    if (file.size === 0) {
+      throw new ActionError(
+        `${archive.asset} holds an empty ${required} (0 bytes): a kernel or initramfs cannot be empty; the release is broken, use another hook-version`
+      )
+    }
+  }
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return { archive, dir, files, newestMtime, cached: false }
+}
+
+const BLOCK = 512
+
+/** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
+const RAW_TYPES: Record<string, string> = {
+  S: 'a GNU sparse file (tar --sparse)',
+  V: 'a GNU volume header (tar --label)',
+  M: 'a GNU multi-volume continuation (tar --multi-volume)'
+}
+
+/**
+ * Sits between gunzip and tar-stream. It bounds the inflated size, and keeps the few raw bytes
+ * tar-stream has not yet confirmed, so that at each entry it can check what tar-stream skips
+ * silently: zero blocks (the end-of-archive marker, after which GNU tar reads nothing more) and
+ * type flags tar-stream cannot name. It parses nothing itself: every offset comes from
+ * tar-stream.
+ */
+class TarWatch extends Transform {
+  newestMtime = 0
+  private inflated = 0
+  private position = 0
+  /** Where the bytes tar-stream has not yet accounted for begin. */
+  private keepFrom = 0
+  private held: Array<{ start: number; buf: Buffer }> = []
+
+  constructor(
+    private readonly archive: ReleaseArchive,
+    private readonly received: () => number
+  ) {
+    super({ highWaterMark: 256 << 10 })
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.inflated += chunk.length
+    const limit = INFLATE_FACTOR * this.received() + INFLATE_ALLOWANCE
+    if (this.inflated > limit) {
+      done(
+        new ActionError(
+          `${this.archive.asset} inflates to more than ${INFLATE_FACTOR} × its compressed size plus ${bytes(INFLATE_ALLOWANCE)} (${bytes(this.inflated)} from ${bytes(this.received())}): a hook archive inflates about 1:1; refusing a damaged or hostile archive, nothing was kept`
+        )
+      )
+      return
+    }
+    this.held.push({ start: this.position, buf: chunk })
+    this.position += chunk.length
+    this.trim()
+    done(null, chunk)
+  }
+
+  /**
+   * Called for each entry tar-stream emits, with the offset of its header. Returns why the entry
+   * must be refused, if it must.
+   */
+  check(headerOffset: number, header: tar.Header): string | undefined {
+    for (let at = this.keepFrom; at + BLOCK <= headerOffset; at += BLOCK) {
+      if (this.bytes(at, at + BLOCK).every(b => b === 0)) {
+        return `it holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and would never extract it, so the archive reads differently to different tools`
+      }
+    }
+    let refusal: string | undefined
+    if (header.type === null || header.type === undefined) {
+      const flag = String.fromCharCode(this.bytes(headerOffset + 156, headerOffset + 157)[0] ?? 0)
+      refusal = `entry ${JSON.stringify(header.name)} is ${RAW_TYPES[flag] ?? `of tar type ${JSON.stringify(flag)}, which is not a regular file`}`
+    }
+    const data = header.type === 'directory' ? 0 : Math.ceil((header.size ?? 0) / BLOCK) * BLOCK
+    this.keepFrom = headerOffset + BLOCK + data
+    this.trim()
+    return refusal
+  }
+
+  private trim(): void {
+    while (this.held.length > 0) {
+      const first = this.held[0]!
+      if (first.start + first.buf.length > this.keepFrom) break
+      this.held.shift()
+    }
+  }
+
+  private bytes(from: number, to: number): Buffer {
+    const parts: Buffer[] = []
+    for (const { start, buf } of this.held) {
+      const a = Math.max(from, start)
+      const b = Math.min(to, start + buf.length)
+      if (a < b) parts.push(buf.subarray(a - start, b - start))
+    }
+    return Buffer.concat(parts)
+  }
+}
+
+/**
+ * Writes the entries of an archive that must hold only regular files at its root, refusing
+ * anything else before it is written: hook archives never contain directories or links, so
+ * anything else is damage or an attack. Every file is hashed as it is written, so its sha256
+ * costs no second read.
+ */
+function extractEntries(
+  extractor: tar.Extract,
+  watch: TarWatch,
   archive: ReleaseArchive,
   dir: string
-): Promise<ArchiveContent> {
-  await mkdir(dir, { recursive: true })
+): ArchiveFile[] {
   const files: ArchiveFile[] = []
   const seen = new Set<string>()
-  let newestMtime = 0
   const unsafe = (what: string): ActionError =>
     new ActionError(
       `${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`
     )
-  const extractor = tar.extract()
   extractor.on('entry', (header, stream, next) => {
     // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
     // before reading it; the extractor fails the pipeline with the same error, so here it is only
     // kept from escaping as an uncaught exception.
     stream.on('error', () => undefined)
     const handle = async (): Promise<void> => {
+      const offset = (stream as unknown as { offset?: unknown }).offset
+      if (typeof offset !== 'number') throw new Error('internal: tar-stream gave no entry offset')
+      const refusal = watch.check(offset, header)
+      if (refusal !== undefined) throw unsafe(refusal)
       const name = header.name.replace(/^(\.\/)+/, '')
       if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
         stream.resume()
@@ -128,13 +313,24 @@ async function extract(
           `entry ${JSON.stringify(header.name)} has characters outside A-Z a-z 0-9 . _ -`
         )
       }
+      if (Buffer.byteLength(name) > NAME_MAX) throw nameTooLong(archive, name)
       if (name === RECORD || seen.has(name)) {
         throw unsafe(`entry ${JSON.stringify(name)} appears twice or is reserved`)
+      }
+      const foreign = foreignStandardName(archive.id, name)
+      if (foreign !== undefined) {
+        throw new ActionError(
+          `${archive.asset} carries ${name}, a standard name of ${foreign} boot files that the bundle makes itself: an archive may carry a standard name only as its own ${requiredFiles(archive.id).join(' or ')}; refusing it`
+        )
       }
       seen.add(name)
       const hash = createHash('sha256')
       let size = 0
-      const out = await open(path.join(dir, name), 'wx', 0o644)
+      const file = path.join(dir, name)
+      const out = await open(file, 'wx', 0o644).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') throw nameTooLong(archive, name)
+        throw err
+      })
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           hash.update(chunk)
@@ -146,9 +342,9 @@ async function extract(
       }
       // Read-only: the bundle links these files, so a later step writing to the bundle cannot
       // silently change what the tool cache serves to the next run.
-      await chmod(path.join(dir, name), 0o444)
+      await chmod(file, 0o444)
       files.push({ name, size, sha256: hash.digest('hex') })
-      if (header.mtime) newestMtime = Math.max(newestMtime, header.mtime.getTime())
+      if (header.mtime) watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime())
     }
     handle().then(
       () => next(),
@@ -158,28 +354,12 @@ async function extract(
       }
     )
   })
-  try {
-    await pipeline(
-      createReadStream(file, { highWaterMark: 1 << 20 }),
-      createGunzip({ chunkSize: 256 << 10 }),
-      extractor
-    )
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true })
-    if (err instanceof ActionError) throw err
-    throw new ActionError(
-      `${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`,
-      { cause: err }
-    )
-  }
-  for (const required of requiredFiles(archive.id)) {
-    if (!seen.has(required)) {
-      await rm(dir, { recursive: true, force: true })
-      throw new ActionError(
-        `${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`
-      )
-    }
-  }
-  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return { archive, dir, files, newestMtime, cached: false }
+  // Complete once the extraction pipeline has finished.
+  return files
+}
+
+function nameTooLong(archive: ReleaseArchive, name: string): ActionError {
+  return new ActionError(
+    `${archive.asset} has an entry whose name is ${Buffer.byteLength(name)} bytes long (${JSON.stringify(name.slice(0, 32) + '…')}), too long for a file name on the runner (at most ${NAME_MAX}): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`
+  )
 }

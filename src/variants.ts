@@ -181,6 +181,22 @@ export function requiredFiles(id: string): string[] {
   return BOOT_FILE_KINDS.map(kind => `${kind}-${id}`)
 }
 
+/**
+ * The architecture whose standard name `name` is, when archive `id` may not carry it. The bundle
+ * makes the standard names itself, as links to the variant's chosen kernel and initramfs; an
+ * archive may hold one only as its own boot file, as hook's default flavor does (vmlinuz-x86_64
+ * in hook_x86_64.tar.gz), or it would be published as that architecture's boot file.
+ */
+export function foreignStandardName(id: string, name: string): string | undefined {
+  if (requiredFiles(id).includes(name)) return undefined
+  for (const side of ['arm', 'x86'] as const) {
+    for (const arch of STANDARD_ARCHES[side]) {
+      if (BOOT_FILE_KINDS.some(kind => name === `${kind}-${arch}`)) return STANDARD_ARCHES[side][0]
+    }
+  }
+  return undefined
+}
+
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)]
 }
