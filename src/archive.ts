@@ -229,13 +229,15 @@ class TarWatch extends Transform {
   }
 
   /**
-   * Called for each entry tar-stream emits, with the offset of its header. Returns why the entry
-   * must be refused, if it must.
+   * Called for each entry tar-stream emits, with the offset of its header. Throws when the entry
+   * lies beyond the end of the archive; returns why the entry is unsafe, if it is.
    */
   check(headerOffset: number, header: tar.Header): string | undefined {
     for (let at = this.keepFrom; at + BLOCK <= headerOffset; at += BLOCK) {
       if (this.bytes(at, at + BLOCK).every(b => b === 0)) {
-        return `it holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and would never extract it, so the archive reads differently to different tools`
+        throw new ActionError(
+          `${this.archive.asset} holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and never extracts it, so tools would read this archive differently; refusing it`
+        )
       }
     }
     let refusal: string | undefined
@@ -331,15 +333,20 @@ function extractEntries(
         if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') throw nameTooLong(archive, name)
         throw err
       })
+      // A failed write (a full disk) lets the entry drain rather than break off: breaking off
+      // would close the extractor without its error, and the cause would be lost.
+      let failed: unknown
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
+          if (failed !== undefined) continue
           hash.update(chunk)
           size += chunk.length
-          await out.write(chunk)
+          await out.write(chunk).catch((err: unknown) => (failed = err))
         }
       } finally {
         await out.close()
       }
+      if (failed !== undefined) throw failed
       // Read-only: the bundle links these files, so a later step writing to the bundle cannot
       // silently change what the tool cache serves to the next run.
       await chmod(file, 0o444)

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
 import {
+  fileBytes,
   generateRelease,
   makeTarGz,
   sha512Hex,
@@ -12,6 +14,7 @@ import {
   type TarEntry
 } from '../support/hook-release.js'
 import { startServer, type TestServer } from '../support/server.js'
+import { gzipSync } from 'node:zlib'
 
 // Issue 5, the release side: every fault of the release server or of the release's content
 // gives exit code 1, exactly one one-line error annotation naming what failed and what to do,
@@ -386,6 +389,171 @@ describe('release content faults', () => {
     const error = await expectFailure(await runAction({ inputs: inputs({ 'hook-version': t }) }))
     expect(error).toBe(
       'hook_latest-lts-aarch64.tar.gz and hook_latest-lts-x86_64.tar.gz both contain README with different bytes; refusing to pick one'
+    )
+  })
+})
+
+// Issue 10 items 2, 6 and 7 (the extraction's part): archives that would be read differently by
+// other tools, cannot be boot files, inflate without bound, or cannot be written.
+describe('hostile and odd archives', () => {
+  let n = 0
+  const tag = (): string => `v2.0.${++n}`
+  const x86 = 'hook_latest-lts-x86_64.tar.gz'
+
+  async function refused(archives: Record<string, Buffer>): Promise<string> {
+    const t = tag()
+    await oddRelease(t, archives)
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const error = await expectFailure(
+      await runAction({ inputs: inputs({ 'hook-version': t }), toolCache })
+    )
+    expect((await cached(toolCache)).filter(e => e.includes('x86_64'))).toEqual([])
+    return error
+  }
+
+  it('an archive inflating far beyond its size stops at the bound, naming it', async () => {
+    // 64 MiB of zeros gzip to about 64 KiB: far beyond 4 x the archive + 16 MiB.
+    const error = await refused(await lts([K, { name: I.name, size: 64 << 20 }]))
+    expect(error).toMatch(
+      new RegExp(
+        `^${x86} inflates to more than 4 × its compressed size plus 16.0 MiB \\(.+\\): a hook archive inflates about 1:1; refusing a damaged or hostile archive, nothing was kept$`
+      )
+    )
+  })
+
+  it('the same archive with a wrong digest: the digest is the cause reported', async () => {
+    const t = tag()
+    const archives = await lts([K, { name: I.name, size: 64 << 20 }])
+    await oddRelease(
+      t,
+      archives,
+      Object.entries(archives)
+        .map(
+          ([id, bytes]) =>
+            `${id.includes('x86') ? 'f'.repeat(128) : sha512Hex(bytes)} hook_${id}.tar.gz\n`
+        )
+        .join('')
+    )
+    const error = await expectFailure(await runAction({ inputs: inputs({ 'hook-version': t }) }))
+    expect(error).toMatch(
+      new RegExp(`^${x86} failed verification: checksum.txt says sha512 f{128} `)
+    )
+  })
+
+  const second = [{ name: 'evil', content: 'x' }]
+  it('a second tar stream after the end-of-archive blocks is refused', async () => {
+    const tarball = Buffer.concat([
+      await makeTarGz([K, I], { gzip: false }),
+      await makeTarGz(second, { gzip: false })
+    ])
+    const error = await refused({ ...(await lts([K, I])), 'latest-lts-x86_64': gzipSync(tarball) })
+    expect(error).toBe(
+      `${x86} holds more tar data after its end-of-archive blocks (entry "evil" at byte 3072 of the tar stream): GNU tar stops at the end-of-archive and never extracts it, so tools would read this archive differently; refusing it`
+    )
+  })
+
+  it('a second gzip member holding another tar stream is refused', async () => {
+    const members = Buffer.concat([await makeTarGz([K, I]), await makeTarGz(second)])
+    const error = await refused({ ...(await lts([K, I])), 'latest-lts-x86_64': members })
+    expect(error).toMatch(
+      new RegExp(`^${x86} holds more tar data after its end-of-archive blocks \\(entry "evil" `)
+    )
+  })
+
+  it('a second gzip member continuing the same tar stream reads the same everywhere: accepted', async () => {
+    const tarball = await makeTarGz([K, I], { gzip: false })
+    const split = 1024
+    const t = tag()
+    await oddRelease(t, {
+      ...(await lts([K, I])),
+      'latest-lts-x86_64': Buffer.concat([
+        gzipSync(tarball.subarray(0, split)),
+        gzipSync(tarball.subarray(split))
+      ])
+    })
+    const run = await runAction({ inputs: inputs({ 'hook-version': t }) })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+  })
+
+  it.each([
+    ['vmlinuz-arm64', 'arm64'],
+    ['initramfs-aarch64', 'arm64']
+  ])('an x86 archive carrying %s is refused', async (name, arch) => {
+    const error = await refused(await lts([K, I, { name, content: 'arm kernel' }]))
+    expect(error).toBe(
+      `${x86} carries ${name}, a standard name of ${arch} boot files that the bundle makes itself: an archive may carry a standard name only as its own vmlinuz-latest-lts-x86_64 or initramfs-latest-lts-x86_64; refusing it`
+    )
+  })
+
+  it('an arm archive carrying vmlinuz-x86_64 is refused', async () => {
+    const t = tag()
+    await oddRelease(
+      t,
+      await lts(
+        [K, I],
+        [
+          { name: 'vmlinuz-latest-lts-aarch64', content: 'k' },
+          { name: 'initramfs-latest-lts-aarch64', content: 'i' },
+          { name: 'vmlinuz-x86_64', content: 'x86 kernel' }
+        ]
+      )
+    )
+    const error = await expectFailure(await runAction({ inputs: inputs({ 'hook-version': t }) }))
+    expect(error).toMatch(
+      /^hook_latest-lts-aarch64.tar.gz carries vmlinuz-x86_64, a standard name of x86_64 boot files /
+    )
+  })
+
+  it.each([
+    ['kernel', [{ ...K, content: '' }, I], 'vmlinuz-latest-lts-x86_64'],
+    ['initramfs', [K, { ...I, content: '' }], 'initramfs-latest-lts-x86_64']
+  ])('an empty %s is refused', async (_what, entries, name) => {
+    const error = await refused(await lts(entries))
+    expect(error).toBe(
+      `${x86} holds an empty ${name} (0 bytes): a kernel or initramfs cannot be empty; the release is broken, use another hook-version`
+    )
+  })
+
+  it('an entry name too long for the file system', async () => {
+    const long = 'a'.repeat(300)
+    const error = await refused(await lts([K, I, { name: long, content: 'x' }]))
+    expect(error).toBe(
+      `${x86} has an entry whose name is 300 bytes long ("${'a'.repeat(32)}…"), too long for a file name on the runner (at most 255): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`
+    )
+  })
+
+  it.each([
+    ['S', 'a GNU sparse file (tar --sparse)'],
+    ['V', 'a GNU volume header (tar --label)']
+  ])('an entry of raw type %s is named for what it is', async (typeflag, what) => {
+    const error = await refused(await lts([K, I, { name: 'odd', content: 'data', typeflag }]))
+    expect(error).toBe(
+      `${x86} is unsafe: entry "odd" is ${what}; a hook archive holds only regular files at its root, refusing to use it`
+    )
+  })
+
+  // A full RUNNER_TEMP: a small tmpfs mounted over it in a private mount namespace (no root
+  // needed where user namespaces are allowed).
+  const namespaces =
+    spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0
+  ;(namespaces ? it : it.skip)('a full RUNNER_TEMP says so (ENOSPC)', async () => {
+    const t = tag()
+    const big = fileBytes('enospc', 'x86', 'initramfs', 1 << 20)
+    await oddRelease(t, await lts([K, { name: I.name, content: big }]))
+    const wrapper = path.join(dir, 'small-temp-node')
+    await writeFile(
+      wrapper,
+      `#!/bin/bash\n# bash, not sh: dash drops INPUT_HOOK-VERSION and the other dashed names from the environment.\nexec unshare --user --map-root-user --mount bash -c 'mount -t tmpfs -o size=256k tmpfs "$RUNNER_TEMP" && exec "$0" "$@"' ${JSON.stringify(process.execPath)} "$@"\n`
+    )
+    await chmod(wrapper, 0o755)
+    const error = await expectFailure(
+      await runAction({ inputs: inputs({ 'hook-version': t }), node: wrapper })
+    )
+    expect(error).toMatch(
+      new RegExp(
+        `^no space left to write the files of ${x86} into \\S+ \\(ENOSPC\\): free disk space on the runner \\(RUNNER_TEMP\\) and run the step again$`
+      )
     )
   })
 })

@@ -26,6 +26,8 @@ export interface TarEntry {
   mode?: number
   /** Default 2024-05-01T12:00:00Z. */
   mtime?: Date
+  /** Raw type flag written over the header's, e.g. 'S' (GNU sparse) or 'V' (volume header). */
+  typeflag?: string
   /**
    * Without `content`: a file of `size` zero bytes. With `content` of another length: the header
    * claims `size` but only `content` follows (a lying / truncated archive).
@@ -175,6 +177,14 @@ function writeOctal(block: Buffer, offset: number, value: number, digits: number
   block.write(value.toString(8).padStart(digits, '0') + ' ', offset, 'latin1')
 }
 
+/** Recomputes the checksum of a header block after a field was rewritten. */
+function patchChecksum(block: Buffer): void {
+  let sum = 8 * 32
+  for (let i = 0; i < 148; i++) sum += block[i] ?? 0
+  for (let i = 156; i < 512; i++) sum += block[i] ?? 0
+  writeOctal(block, 148, sum, 6)
+}
+
 /** Rewrites the size field of a ustar header block and its checksum. */
 function patchHeaderSize(block: Buffer, size: number): void {
   if (size.toString(8).length > 11) {
@@ -187,10 +197,7 @@ function patchHeaderSize(block: Buffer, size: number): void {
   } else {
     writeOctal(block, 124, size, 11)
   }
-  let sum = 8 * 32
-  for (let i = 0; i < 148; i++) sum += block[i] ?? 0
-  for (let i = 156; i < 512; i++) sum += block[i] ?? 0
-  writeOctal(block, 148, sum, 6)
+  patchChecksum(block)
 }
 
 async function packOne(entry: TarEntry): Promise<Buffer> {
@@ -227,9 +234,13 @@ async function packOne(entry: TarEntry): Promise<Buffer> {
   const all = Buffer.concat(chunks)
   const blob = Buffer.from(all.subarray(0, all.length - 1024)) // drop the end-of-archive blocks
   const actual = body?.length ?? 0
+  const at = blob.length - pad512(actual) - 512
   if (entry.size !== undefined && entry.size !== actual) {
-    const at = blob.length - pad512(actual) - 512
     patchHeaderSize(blob.subarray(at, at + 512), entry.size)
+  }
+  if (entry.typeflag !== undefined) {
+    blob.write(entry.typeflag, at + 156, 1, 'latin1')
+    patchChecksum(blob.subarray(at, at + 512))
   }
   return blob
 }

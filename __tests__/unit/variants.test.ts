@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  foreignStandardName,
   catalog,
   planBundle,
   releaseArchives,
@@ -161,5 +162,20 @@ describe('planBundle', () => {
       'initramfs-arm64': 'initramfs-aarch64',
       'vmlinuz-arm64': 'vmlinuz-aarch64'
     })
+  })
+})
+
+describe('foreignStandardName', () => {
+  it.each([
+    ['x86_64', 'vmlinuz-x86_64', undefined],
+    ['aarch64', 'initramfs-aarch64', undefined],
+    ['latest-lts-x86_64', 'vmlinuz-arm64', 'arm64'],
+    ['latest-lts-x86_64', 'vmlinuz-x86_64', 'x86_64'],
+    ['aarch64', 'vmlinuz-arm64', 'arm64'],
+    ['armbian-rockchip64-edge', 'initramfs-x86_64', 'x86_64'],
+    ['latest-lts-x86_64', 'dtbs-latest-lts-x86_64.tar.gz', undefined],
+    ['latest-lts-x86_64', 'vmlinuz-latest-lts-x86_64', undefined]
+  ])('archive %s carrying %s: %s', (id, name, foreign) => {
+    expect(foreignStandardName(id, name)).toBe(foreign)
   })
 })
