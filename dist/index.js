@@ -39566,6 +39566,7 @@ async function fetchOnce(url, opts, consume, signal) {
     try {
         if (signal.aborted)
             throw new TransferError('aborted by download-timeout');
+        core_debug(`Downloading ${url}`);
         const headers = opts.authorization ? { authorization: opts.authorization } : {};
         const response = await client.get(url, headers).catch((err) => {
             throw new TransferError(describeError(err), { cause: err });

@@ -100,6 +100,7 @@ async function fetchOnce<T>(
   signal.addEventListener('abort', abort, { once: true })
   try {
     if (signal.aborted) throw new TransferError('aborted by download-timeout')
+    core.debug(`Downloading ${url}`)
     const headers = opts.authorization ? { authorization: opts.authorization } : {}
     const response = await client.get(url, headers).catch((err: unknown) => {
       throw new TransferError(describeError(err), { cause: err })
