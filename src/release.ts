@@ -7,7 +7,7 @@ import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { isReleaseTag } from './inputs.js'
 import {
-  catalog,
+  planCatalog,
   releaseArchives,
   type ReleaseArchive,
   type VariantDefinition
@@ -52,7 +52,9 @@ export async function fetchRelease(
   }
   const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`
   const archives = releaseArchives(parseChecksums(text, source), source)
-  return { tag, repository, baseUrl, archives, variants: catalog(archives.map(a => a.id)) }
+  const { variants, unnamed } = planCatalog(archives.map(a => a.id))
+  for (const note of unnamed) core.warning(note)
+  return { tag, repository, baseUrl, archives, variants }
 }
 
 /**

@@ -14,8 +14,10 @@ export interface LinkPlan {
 }
 
 export interface VariantDefinition {
-  /** Canonical name, used in tags and outputs. */
+  /** Canonical name, used in tags and outputs; unique in its release, aliases included. */
   name: string
+  /** Other names that mean this variant: the `armbian-<board>-<branch>` id of a one-branch board. */
+  aliases?: string[]
   /** Archive ids, in the order their files are laid out. */
   archives: string[]
   /** Archive id whose kernel/initramfs become the arm64/aarch64 names. */
@@ -61,36 +63,111 @@ export function releaseArchives(checksums: Map<string, string>, source: string):
   return archives.sort((a, b) => compare(a.id, b.id))
 }
 
+/** A variant catalog, and the archive ids that could not be given a name of their own. */
+export interface Catalog {
+  variants: VariantDefinition[]
+  /** One line per id left without a variant of its own, saying why. */
+  unnamed: string[]
+}
+
 /** The variants a release offers: each base variant whose archives are all present, plus its -all form. */
 export function catalog(ids: Iterable<string>): VariantDefinition[] {
+  return planCatalog(ids).variants
+}
+
+/**
+ * Names every variant so that one name means one set of archives, whatever ids a release
+ * brings. A one-branch board is `armbian-<board>` and also answers to its id; a board with
+ * several branches is named by its ids. Board and branch are split at the last dash, so ids
+ * can make two boards claim one name: `armbian-foo-edge` (board foo) is also the short name of
+ * board `foo-edge`, and board `foo-all`'s short name is board foo's `-all` form. Then:
+ * - a short name (or its -all form) that anything else also answers to is given to nobody:
+ *   those boards are named by their ids, as if they had several branches; so is a board
+ *   whose one branch is called "all" (its id is its short name's -all form);
+ * - an id that is still some other variant's name (only a branch literally called "all", or
+ *   an id equal to a fixed flavor's name, can do that) gets no variant of its own, and the
+ *   caller warns; its archive is still part of every -all bundle.
+ * Every rule is symmetric, so the result does not depend on the order of the ids.
+ */
+export function planCatalog(ids: Iterable<string>): Catalog {
   const have = new Set(ids)
-  const bases: VariantDefinition[] = []
-  const add = (name: string, arm: string, x86: string): void => {
-    if (have.has(arm) && have.has(x86)) {
-      bases.push({ name, archives: arm === x86 ? [arm] : [arm, x86], arm, x86 })
-    }
+  type Base = VariantDefinition & { owner: string }
+  const fixed: Base[] = []
+  const addFixed = (name: string, arm: string, x86: string): void => {
+    if (have.has(arm) && have.has(x86))
+      fixed.push({ name, archives: arm === x86 ? [arm] : [arm, x86], arm, x86, owner: name })
   }
-  add('default', DEFAULT_ARM, DEFAULT_X86)
-  add('lts', LTS_ARM, LTS_X86)
-  add('armbian-uefi', UEFI_ARM, UEFI_X86)
-  const boards = new Map<string, string[]>()
-  for (const id of have) {
+  addFixed('default', DEFAULT_ARM, DEFAULT_X86)
+  addFixed('lts', LTS_ARM, LTS_X86)
+  addFixed('armbian-uefi', UEFI_ARM, UEFI_X86)
+
+  const branches = new Map<string, string[]>()
+  for (const id of [...have].sort(compare)) {
     const m = ARMBIAN_BOARD.exec(id)
-    if (!m || id.startsWith('armbian-uefi-')) continue
-    const board = m[1]!
-    boards.set(board, [...(boards.get(board) ?? []), id])
+    if (!m || id.startsWith('armbian-uefi-') || !have.has(UEFI_X86)) continue
+    branches.set(m[1]!, [...(branches.get(m[1]!) ?? []), id])
   }
-  for (const [board, boardIds] of boards) {
-    // One branch: the short name. Several: one variant per branch and no short name, so a tag
-    // never silently switches branch when hook adds one.
-    for (const id of boardIds) add(boardIds.length === 1 ? `armbian-${board}` : id, id, UEFI_X86)
+  const boards = [...branches].flatMap(([board, boardIds]) =>
+    boardIds.map(id => ({ id, short: boardIds.length === 1 ? `armbian-${board}` : undefined }))
+  )
+
+  // Who answers to a name: every name a variant could be asked by, with its -all form.
+  const claims = new Map<string, Set<string>>()
+  const claim = (name: string, owner: string): void => {
+    for (const n of [name, name + ALL_SUFFIX])
+      claims.set(n, (claims.get(n) ?? new Set()).add(owner))
   }
+  const contested = (name: string, owner: string): boolean =>
+    [...(claims.get(name) ?? [])].some(o => o !== owner)
+  for (const f of fixed) claim(f.name, f.owner)
+  for (const b of boards) {
+    claim(b.id, b.id)
+    if (b.short) claim(b.short, b.id)
+  }
+  const named = boards.map(b => {
+    const keepShort =
+      b.short !== undefined &&
+      // Branch "all": the id, which the board also answers to, would be the short name's -all.
+      b.short + ALL_SUFFIX !== b.id &&
+      !contested(b.short, b.id) &&
+      !contested(b.short + ALL_SUFFIX, b.id)
+    return { id: b.id, name: keepShort ? b.short! : b.id, aliases: keepShort ? [b.id] : [] }
+  })
+  claims.clear()
+  for (const f of fixed) claim(f.name, f.owner)
+  for (const b of named) for (const n of [b.name, ...b.aliases]) claim(n, b.id)
+
+  const unnamed: string[] = []
+  const bases: Base[] = [...fixed]
+  for (const b of named) {
+    // A plain name another variant answers to (as its -all form, or a fixed flavor's name).
+    const clash = [b.name, ...b.aliases].find(n => contested(n, b.id))
+    const fixedClash = [b.name, ...b.aliases]
+      .flatMap(n => [n, n + ALL_SUFFIX])
+      .find(n => fixed.some(f => [...(claims.get(n) ?? [])].includes(f.owner)))
+    if (clash !== undefined || fixedClash !== undefined) {
+      unnamed.push(
+        `hook_${b.id}.tar.gz gets no variant of its own: its name ${clash ?? fixedClash} is already another variant's name; it is still part of every -all variant`
+      )
+      continue
+    }
+    bases.push({
+      name: b.name,
+      aliases: b.aliases,
+      archives: [b.id, UEFI_X86],
+      arm: b.id,
+      x86: UEFI_X86,
+      owner: b.id
+    })
+  }
+
   const everything = [...have].sort(compare)
-  const withAll = bases.flatMap(base => [
+  const variants = bases.flatMap(({ owner: _owner, ...base }) => [
     base,
     {
       ...base,
       name: base.name + ALL_SUFFIX,
+      ...(base.aliases === undefined ? {} : { aliases: base.aliases.map(a => a + ALL_SUFFIX) }),
       // The default flavor's files already carry the standard names; next to another flavor
       // they would collide with its links.
       archives: unique([
@@ -101,12 +178,15 @@ export function catalog(ids: Iterable<string>): VariantDefinition[] {
       ])
     }
   ])
-  return withAll.sort((a, b) => compare(a.name, b.name))
+  const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])])
+  if (new Set(names).size !== names.length)
+    throw new Error(`internal: variant names collide: ${names.join(', ')}`)
+  return { variants: variants.sort((a, b) => compare(a.name, b.name)), unnamed }
 }
 
 /**
- * Turns a requested variant into its definition. Accepts the canonical name and, for a board
- * with one branch, the `armbian-<board>-<branch>` form; anything else is an error that lists
+ * Turns a requested variant into its definition: its canonical name or an alias (the
+ * `armbian-<board>-<branch>` form of a one-branch board); anything else is an error that lists
  * what exists.
  */
 export function resolveVariant(
@@ -119,22 +199,23 @@ export function resolveVariant(
       `variant ${JSON.stringify(requested)} is not a variant name (lower-case letters, digits and "-"); this release offers: ${names.join(', ')}`
     )
   }
+  const found = variants.find(v => v.name === requested || (v.aliases ?? []).includes(requested))
+  if (found) return found
   const all = requested.endsWith(ALL_SUFFIX) ? ALL_SUFFIX : ''
   const base = requested.slice(0, requested.length - all.length)
-  const found =
-    variants.find(v => v.name === requested) ??
-    variants.find(v => isBoard(v) && v.arm === base && v.name === baseName(v) + all)
-  if (found) return found
-  const branches = variants.filter(
-    v =>
-      isBoard(v) &&
-      v.name === v.arm + all &&
-      v.arm.startsWith(`${base}-`) &&
-      !v.arm.slice(base.length + 1).includes('-')
-  )
-  if (branches.length > 1) {
+  // The short name of a board that is named by its ids here.
+  const perBranch = variants.filter(v => {
+    const m = isBoard(v) ? ARMBIAN_BOARD.exec(v.arm) : null
+    return m !== null && `armbian-${m[1]}` === base && v.name === v.arm + all
+  })
+  if (perBranch.length > 1) {
     throw new ActionError(
-      `variant ${requested} is ambiguous: that board has several kernel branches; use one of: ${branches.map(v => v.name).join(', ')}`
+      `variant ${requested} is ambiguous: that board has several kernel branches; use one of: ${perBranch.map(v => v.name).join(', ')}`
+    )
+  }
+  if (perBranch.length === 1) {
+    throw new ActionError(
+      `variant ${requested} is not a name in this release: another board's name collides with it, so that board is offered as ${perBranch[0]!.name}; use that`
     )
   }
   throw new ActionError(
@@ -144,10 +225,6 @@ export function resolveVariant(
 
 function isBoard(v: VariantDefinition): boolean {
   return ARMBIAN_BOARD.test(v.arm) && !v.arm.startsWith('armbian-uefi-')
-}
-
-function baseName(v: VariantDefinition): string {
-  return v.name.endsWith(ALL_SUFFIX) ? v.name.slice(0, -ALL_SUFFIX.length) : v.name
 }
 
 /** What a bundle needs: the archives to fetch and the standard-name links to make. */

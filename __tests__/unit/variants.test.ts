@@ -3,6 +3,7 @@ import {
   foreignStandardName,
   catalog,
   planBundle,
+  planCatalog,
   releaseArchives,
   resolveVariant,
   type ReleaseArchive
@@ -177,5 +178,131 @@ describe('foreignStandardName', () => {
     ['latest-lts-x86_64', 'vmlinuz-latest-lts-x86_64', undefined]
   ])('archive %s carrying %s: %s', (id, name, foreign) => {
     expect(foreignStandardName(id, name)).toBe(foreign)
+  })
+})
+
+// Issue 10 item 5: ids whose board part ends in a branch word, or a board named like <x>-all,
+// used to give two variants one name, so one bundle's tags overwrote another's.
+describe('variant names are unique whatever ids a release brings', () => {
+  const UEFI = ['armbian-uefi-arm64-edge', 'armbian-uefi-x86-edge']
+  const named = (ids: string[]) => catalog([...UEFI, ...ids])
+
+  it('a board whose board part ends in a branch word no longer takes another board’s name', () => {
+    // Board foo has two branches (named by id); board foo-edge has one: its short name
+    // armbian-foo-edge was board foo's edge variant.
+    const variants = named(['armbian-foo-edge', 'armbian-foo-current', 'armbian-foo-edge-vendor'])
+    expect(variants.filter(v => v.name === 'armbian-foo-edge')).toHaveLength(1)
+    expect(resolveVariant('armbian-foo-edge', variants).archives).toEqual([
+      'armbian-foo-edge',
+      'armbian-uefi-x86-edge'
+    ])
+    expect(resolveVariant('armbian-foo-edge-vendor', variants).arm).toBe('armbian-foo-edge-vendor')
+    expect(() => resolveVariant('armbian-foo', variants)).toThrow('is ambiguous')
+  })
+
+  it('a board named <x>-all no longer takes board <x>’s -all variant', () => {
+    const variants = named(['armbian-bcm-edge', 'armbian-bcm-all-edge'])
+    const boards = variants.filter(v => v.name.startsWith('armbian-bcm'))
+    expect(boards.map(v => [v.name, v.aliases, v.arm])).toEqual([
+      ['armbian-bcm-all-edge', [], 'armbian-bcm-all-edge'],
+      ['armbian-bcm-all-edge-all', [], 'armbian-bcm-all-edge'],
+      ['armbian-bcm-edge', [], 'armbian-bcm-edge'],
+      ['armbian-bcm-edge-all', [], 'armbian-bcm-edge']
+    ])
+    // Neither keeps the contested short name: asking for it says what to use instead.
+    expect(() => resolveVariant('armbian-bcm', variants)).toThrow(
+      'variant armbian-bcm is not a name in this release: another board’s name collides with it, so that board is offered as armbian-bcm-edge; use that'.replace(
+        '’',
+        "'"
+      )
+    )
+    expect(() => resolveVariant('armbian-bcm-all', variants)).toThrow(/is not a name|not offered/)
+  })
+
+  it('an id whose branch is "all" gets no variant of its own when it is another’s -all form', () => {
+    // armbian-foo-edge-all is board foo-edge, branch all; it is also the -all form of
+    // armbian-foo-edge (board foo, named by id because foo has two branches).
+    const { variants, unnamed } = planCatalog([
+      ...UEFI,
+      'armbian-foo-edge',
+      'armbian-foo-current',
+      'armbian-foo-edge-all'
+    ])
+    expect(unnamed).toEqual([
+      "hook_armbian-foo-edge-all.tar.gz gets no variant of its own: its name armbian-foo-edge-all is already another variant's name; it is still part of every -all variant"
+    ])
+    const v = resolveVariant('armbian-foo-edge-all', variants)
+    expect(v.arm).toBe('armbian-foo-edge')
+    expect(v.archives).toContain('armbian-foo-edge-all')
+  })
+
+  it('keeps today’s names for releases without collisions', () => {
+    expect(planCatalog([...SEED, ...EXTRA]).unnamed).toEqual([])
+    expect(resolveVariant('armbian-bcm2711-current', catalog(SEED)).name).toBe('armbian-bcm2711')
+  })
+
+  // Property-style: seeded random id sets from a small vocabulary full of branch words, "all",
+  // "uefi" and repeats, so that collisions are frequent.
+  function random(seed: number): () => number {
+    let x = seed >>> 0 || 1
+    return () => {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      return (x >>> 0) / 2 ** 32
+    }
+  }
+  const WORDS = ['foo', 'edge', 'all', 'current', 'vendor', 'uefi', 'x86', 'arm64', 'bcm']
+  function randomIds(next: () => number): string[] {
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
+    const ids = new Set<string>()
+    for (const id of [...SEED, ...EXTRA]) if (next() < 0.3) ids.add(id)
+    const n = Math.floor(next() * 8)
+    for (let i = 0; i < n; i++) {
+      const words = Array.from({ length: 2 + Math.floor(next() * 3) }, () => pick(WORDS))
+      ids.add(`armbian-${words.join('-')}`)
+    }
+    if (next() < 0.8) ids.add('armbian-uefi-x86-edge')
+    return [...ids]
+  }
+
+  it('for 3000 random id sets: names unique, each resolving to one definition, order-independent', () => {
+    const failures: string[] = []
+    for (let seed = 1; seed <= 3000; seed++) {
+      const next = random(seed)
+      const ids = randomIds(next)
+      const fail = (what: string): void => {
+        failures.push(`${what} (seed ${seed}, ids ${ids.join(' ')})`)
+      }
+      const variants = catalog(ids)
+      const unnamed = planCatalog(ids).unnamed
+      const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])])
+      if (new Set(names).size !== names.length) fail(`names collide: ${names.join(' ')}`)
+      for (const v of variants) {
+        for (const n of [v.name, ...(v.aliases ?? [])]) {
+          const r = resolveVariant(n, variants)
+          if (r.arm !== v.arm || r.x86 !== v.x86 || r.archives.join() !== v.archives.join())
+            fail(`${n} resolves to ${r.name}, not ${v.name}`)
+        }
+        for (const id of v.archives) if (!ids.includes(id)) fail(`${v.name} needs unknown ${id}`)
+      }
+      // Every board has exactly one variant named by its short name or its id, or a warning.
+      if (ids.includes('armbian-uefi-x86-edge')) {
+        for (const id of ids) {
+          const m = /^armbian-(?!uefi-)([a-z0-9-]+)-[a-z0-9]+$/.exec(id)
+          if (!m) continue
+          const own = variants.filter(
+            v => v.arm === id && (v.name === id || v.name === `armbian-${m[1]}`)
+          )
+          const warned = unnamed.some(u => u.startsWith(`hook_${id}.tar.gz `))
+          if (own.length + (warned ? 1 : 0) !== 1)
+            fail(`${id}: ${own.map(v => v.name).join(' ')}${warned ? ' and a warning' : ''}`)
+        }
+      }
+      const shuffled = [...ids].sort(() => next() - 0.5)
+      if (JSON.stringify(catalog(shuffled)) !== JSON.stringify(variants))
+        fail('depends on the order of the ids')
+    }
+    expect(failures).toEqual([])
   })
 })
