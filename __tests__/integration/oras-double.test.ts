@@ -241,9 +241,10 @@ describe('push', () => {
     expect(meta.reference).toBe(`${open.host}/hook/bundle@${meta.digest}`)
     expect(meta.mediaType).toBe('application/vnd.oci.image.manifest.v1+json')
     expect(meta.artifactType).toBe('application/vnd.example.bundle')
+    // model.Tagged sorts the tags
     expect(meta.referenceAsTags).toEqual([
-      `${open.host}/hook/bundle:v1`,
-      `${open.host}/hook/bundle:latest`
+      `${open.host}/hook/bundle:latest`,
+      `${open.host}/hook/bundle:v1`
     ])
 
     const m = await open.getManifest('hook/bundle', 'v1')
@@ -522,6 +523,240 @@ describe('OCI image layout, fetch, pull and tags', () => {
     const missing = await run(['manifest', 'fetch', '--plain-http', `${open.host}/hook/fetch:nope`])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('not found')
+  })
+})
+
+describe('images: --config, untagged pushes, manifest index create', () => {
+  const config = (arch: string): string =>
+    JSON.stringify({
+      architecture: arch,
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256('alpha\n')] }
+    })
+
+  async function pushImage(repo: string, arch: string): Promise<RunResult & { digest: string }> {
+    await writeFile(path.join(work, `cfg-${arch}.json`), config(arch))
+    const r = await run([
+      'push',
+      '--plain-http',
+      '--format',
+      'json',
+      '--config',
+      `cfg-${arch}.json:application/vnd.oci.image.config.v1+json`,
+      '-a',
+      'org.opencontainers.image.created=2025-01-01T00:00:00Z',
+      `${open.host}/${repo}`,
+      'a.txt:application/vnd.oci.image.layer.v1.tar'
+    ])
+    return { ...r, digest: r.code === 0 ? (JSON.parse(r.stdout).digest as string) : '' }
+  }
+
+  it('packs an image-spec 1.0 manifest with --config and no --artifact-type, untagged', async () => {
+    const r = await pushImage('img/one', 'amd64')
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const meta = JSON.parse(r.stdout)
+    // no tag: pushed by digest, and oras still reports the empty tag it was given
+    expect(meta.reference).toBe(`${open.host}/img/one@${meta.digest}`)
+    expect(meta.referenceAsTags).toEqual([`${open.host}/img/one:`])
+    expect(meta.artifactType).toBe('application/vnd.oci.image.config.v1+json')
+    expect(await open.listTags('img/one')).toEqual([])
+    const m = await open.getManifest('img/one', meta.digest)
+    expect(m.raw.toString()).toMatch(
+      /^\{"schemaVersion":2,"mediaType":"application\/vnd\.oci\.image\.manifest\.v1\+json","config":\{"mediaType":"application\/vnd\.oci\.image\.config\.v1\+json","digest":"sha256:[0-9a-f]{64}","size":\d+\},"layers":/
+    )
+    expect(m.body.artifactType).toBeUndefined()
+    const cfg = await open.getBlob('img/one', m.body.config.digest)
+    expect(cfg.toString()).toBe(config('amd64'))
+  })
+
+  it('applies the image-spec switch rules of oras 1.3', async () => {
+    await writeFile(path.join(work, 'cfg.json'), '{}')
+    const cfg = 'cfg.json:application/vnd.oci.image.config.v1+json'
+    const v11 = await run(['push', '--image-spec', 'v1.1', '--config', cfg, `${open.host}/x/y`])
+    expect(v11.code).toBe(1)
+    expect(v11.stderr).toBe(
+      'Error: missing artifact type for OCI image-spec v1.1 artifacts\nset an artifact type via `--artifact-type` or consider image spec v1.0\n'
+    )
+    const v10 = await run([
+      'push',
+      '--image-spec',
+      'v1.0',
+      '--config',
+      cfg,
+      '--artifact-type',
+      'application/vnd.x',
+      `${open.host}/x/y`
+    ])
+    expect(v10.code).toBe(1)
+    expect(v10.stderr).toBe(
+      'Error: --artifact-type and --config cannot both be provided for 1.0 OCI image\n'
+    )
+    const both = await run([
+      'push',
+      '--plain-http',
+      '--format',
+      'json',
+      '--config',
+      cfg,
+      '--artifact-type',
+      'application/vnd.x',
+      `${open.host}/x/both`,
+      'a.txt'
+    ])
+    expect(both.code).toBe(0)
+    const m = await open.getManifest('x/both', JSON.parse(both.stdout).digest)
+    expect(m.body.artifactType).toBe('application/vnd.x')
+    expect(m.body.config.mediaType).toBe('application/vnd.oci.image.config.v1+json')
+  })
+
+  it('creates an index from two untagged manifests and tags it with every tag at once', async () => {
+    const amd = await pushImage('img/multi', 'amd64')
+    const arm = await pushImage('img/multi', 'arm64')
+    expect(await open.listTags('img/multi')).toEqual([])
+    const r = await run([
+      'manifest',
+      'index',
+      'create',
+      '--plain-http',
+      `${open.host}/img/multi:v1,v1-lts,latest`,
+      amd.digest,
+      arm.digest,
+      '-a',
+      'org.example.b=2',
+      '--annotation',
+      'org.example.a=x=y'
+    ])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const index = await open.getManifest('img/multi', 'v1')
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
+    const short = index.digest.slice(7, 19)
+    expect(r.stdout.split('\n').slice(0, 6)).toEqual([
+      `Fetching  ${amd.digest}`,
+      `Fetched   ${amd.digest}`,
+      `Fetching  ${arm.digest}`,
+      `Fetched   ${arm.digest}`,
+      `Packed    ${short} application/vnd.oci.image.index.v1+json`,
+      `Pushed    [registry] ${open.host}/img/multi:v1`
+    ])
+    expect(r.stdout.split('\n').slice(6, 8).sort()).toEqual(['Tagged latest', 'Tagged v1-lts'])
+    expect(r.stdout.endsWith(`Digest: ${index.digest}\n`)).toBe(true)
+    const sizeOf = async (d: string): Promise<number> =>
+      (await open.getManifest('img/multi', d)).raw.length
+    expect(index.raw.toString()).toBe(
+      `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` +
+        `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${amd.digest}","size":${await sizeOf(amd.digest)},"platform":{"architecture":"amd64","os":"linux"}},` +
+        `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${arm.digest}","size":${await sizeOf(arm.digest)},"platform":{"architecture":"arm64","os":"linux"}}],` +
+        `"annotations":{"org.example.a":"x=y","org.example.b":"2"}}`
+    )
+    expect((await open.listTags('img/multi')).sort()).toEqual(['latest', 'v1', 'v1-lts'])
+    for (const t of ['latest', 'v1-lts'])
+      expect((await open.getManifest('img/multi', t)).digest).toBe(index.digest)
+
+    // no created annotation is added: the same sources give the same index
+    const again = await run([
+      'manifest',
+      'index',
+      'create',
+      '--plain-http',
+      `${open.host}/img/multi`,
+      amd.digest,
+      arm.digest,
+      '-a',
+      'org.example.b=2',
+      '-a',
+      'org.example.a=x=y'
+    ])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain(`Pushed    [registry] ${open.host}/img/multi\n`)
+    expect(again.stdout.endsWith(`Digest: ${index.digest}\n`)).toBe(true)
+  })
+
+  it('resolves tag sources, writes with --output, refuses what oras refuses', async () => {
+    const amd = await pushImage('img/src', 'amd64')
+    await run(['push', '--plain-http', `${open.host}/img/src:plain`, 'a.txt'])
+    const out = await run([
+      'manifest',
+      'index',
+      'create',
+      '--plain-http',
+      '--output',
+      '-',
+      `${open.host}/img/src:never`,
+      amd.digest,
+      'plain'
+    ])
+    expect(out.stderr).toBe('')
+    expect(out.code).toBe(0)
+    const index = JSON.parse(out.stdout)
+    // an artifact's empty config has no platform; its artifactType is kept
+    expect(index.manifests[1].platform).toBeUndefined()
+    expect(index.manifests[1].artifactType).toBe('application/vnd.unknown.artifact.v1')
+    expect(await open.listTags('img/src')).toEqual(['plain'])
+
+    const missing = await run([
+      'manifest',
+      'index',
+      'create',
+      '--plain-http',
+      `${open.host}/img/src:v1`,
+      'nope'
+    ])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toBe(
+      `Error response from registry: could not find the manifest nope: ${open.host}/img/src:nope: not found\n`
+    )
+    const noFormat = await run([
+      'manifest',
+      'index',
+      'create',
+      '--format',
+      'json',
+      `${open.host}/img/src:v1`
+    ])
+    expect(noFormat.code).toBe(1)
+    expect(noFormat.stderr).toBe('Error: unknown flag: --format\n')
+    const noFile = await run([
+      'manifest',
+      'index',
+      'create',
+      '--annotation-file',
+      'a.json',
+      `${open.host}/img/src:v1`
+    ])
+    expect(noFile.stderr).toBe('Error: unknown flag: --annotation-file\n')
+    expect(await open.listTags('img/src')).toEqual(['plain'])
+  })
+
+  it('creates an index in an OCI image layout', async () => {
+    const layout = path.join(work, 'img-layout')
+    await writeFile(path.join(work, 'cfg-arm64.json'), config('arm64'))
+    const p = await run([
+      'push',
+      '--oci-layout',
+      '--format',
+      'json',
+      '--config',
+      'cfg-arm64.json:application/vnd.oci.image.config.v1+json',
+      layout,
+      'a.txt'
+    ])
+    expect(p.code).toBe(0)
+    const digest = JSON.parse(p.stdout).digest as string
+    const r = await run(['manifest', 'index', 'create', '--oci-layout', `${layout}:a,b`, digest])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const refs = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')).manifests
+    const tagged = refs.filter(
+      (d: { annotations?: Record<string, string> }) =>
+        d.annotations?.['org.opencontainers.image.ref.name'] !== undefined
+    )
+    expect(tagged.map((d: { mediaType: string }) => d.mediaType)).toEqual([
+      'application/vnd.oci.image.index.v1+json',
+      'application/vnd.oci.image.index.v1+json'
+    ])
+    expect(r.stdout).toContain(`Pushed    [oci-layout] ${layout}:a\nTagged b\n`)
   })
 })
 

@@ -289,7 +289,8 @@ const pushCmd = {
       if (root.annotations && Object.keys(root.annotations).length)
         model.annotations = sortedMap(root.annotations)
       if (root.artifactType) model.artifactType = root.artifactType
-      model.referenceAsTags = tags.length ? tags.map(t => `${refPath}:${t}`) : null
+      // model.Tagged.Tags() sorts them.
+      model.referenceAsTags = tags.length ? [...tags].sort().map(t => `${refPath}:${t}`) : null
       if (format.type === 'json') out.raw(goJSON(model, '  ') + '\n')
       else out.raw(renderTemplate(format.template, JSON.parse(goJSON(model))))
     }

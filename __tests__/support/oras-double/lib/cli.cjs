@@ -4,6 +4,7 @@
 const { loginCmd } = require('../commands/login.cjs')
 const { logoutCmd } = require('../commands/logout.cjs')
 const { manifestFetchCmd } = require('../commands/manifest-fetch.cjs')
+const { manifestIndexCreateCmd } = require('../commands/manifest-index-create.cjs')
 const { pullCmd } = require('../commands/pull.cjs')
 const { pushCmd } = require('../commands/push.cjs')
 const { repoTagsCmd } = require('../commands/repo-tags.cjs')
@@ -16,12 +17,19 @@ const { goQuote } = require('./go.cjs')
 const { agents } = require('./http.cjs')
 const { debug, out } = require('./output.cjs')
 
+const manifestIndexGroup = {
+  name: 'index',
+  use: 'index [command]',
+  short: '[Experimental] Index operations',
+  long: '[Experimental] Index operations',
+  subcommands: [manifestIndexCreateCmd]
+}
 const manifestGroup = {
   name: 'manifest',
   use: 'manifest [command]',
   short: 'Manifest operations',
   long: 'Manifest operations',
-  subcommands: [manifestFetchCmd]
+  subcommands: [manifestFetchCmd, manifestIndexGroup]
 }
 const repoGroup = {
   name: 'repo',

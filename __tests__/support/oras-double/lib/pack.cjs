@@ -123,4 +123,4 @@ function packManifest(version, artifactType, opts) {
   return { root, content, manifest, blobs }
 }
 
-module.exports = { packManifest }
+module.exports = { packManifest, validateMediaType }
