@@ -6546,7 +6546,7 @@ function addLength (str) {
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 exports.extract = __nccwpck_require__(8001)
-/* unused reexport */ __nccwpck_require__(6983)
+exports.pack = __nccwpck_require__(6983)
 
 
 /***/ }),
@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4944);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2762);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4944:
+/***/ 2762:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40609,6 +40609,7 @@ const MAX_DOWNLOAD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 // 9999-12-31T23:59:59Z: RFC 3339 writes four-digit years only.
 const MAX_SOURCE_DATE_EPOCH = 253402300799;
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+const BUNDLE_FORMATS = ['artifact', 'image'];
 /**
  * Reads and checks every input before anything touches the network, so that a typo fails in
  * milliseconds with one line instead of after a download. The runner fills defaults from
@@ -40684,6 +40685,10 @@ function parseInputs(read, env) {
     }
     const password = read('password');
     const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '');
+    const format = get('format', 'artifact');
+    if (!BUNDLE_FORMATS.includes(format)) {
+        throw new ActionError(`format ${JSON.stringify(format)} is not a bundle format: use artifact (an OCI artifact for oras pull) or image (an OCI image index that containerd and Kubernetes image volumes mount)`);
+    }
     return {
         hookVersion,
         variant,
@@ -40702,6 +40707,7 @@ function parseInputs(read, env) {
         plainHttp,
         annotations,
         artifactType,
+        format: format,
         created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
         oras: orasUrl === ''
             ? { version: orasVersion }
@@ -41072,22 +41078,49 @@ async function orasCall(r, verb, args, opts = {}) {
         await new Promise(resolve => setTimeout(resolve, delay));
     }
 }
+const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+/** The target with every tag at once, or with none (a push by digest, no tag moves). */
+function targetRef(r, tags) {
+    return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`;
+}
 /** One `oras push` for every tag. */
 async function push(r, req) {
+    // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
+    const kind = req.imageConfig !== undefined
+        ? ['--config', `${req.imageConfig}:${IMAGE_CONFIG_MEDIA_TYPE}`]
+        : ['--artifact-type', req.artifactType ?? ''];
     const args = [
         'push',
         '--format',
         'json',
         ...targetFlags(r),
-        '--artifact-type',
-        req.artifactType,
+        ...kind,
         '--annotation-file',
         req.annotationFile,
-        `${targetName(r)}:${req.tags.join(',')}`,
+        targetRef(r, req.tags),
         ...req.files.map(f => `${f.name}:${f.mediaType}`)
     ];
     const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs });
     return parsePushOutput(out.stdout);
+}
+/** `oras manifest index create`: the index is pushed and tagged with every tag in one call. */
+async function createIndex(r, req) {
+    const args = [
+        'manifest',
+        'index',
+        'create',
+        ...targetFlags(r),
+        targetRef(r, req.tags),
+        ...req.manifests,
+        ...Object.entries(req.annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
+    ];
+    const out = await orasCall(r, 'push to', args, { backoffMs: req.backoffMs });
+    // The command has no JSON output: its text ends with "Digest: <digest>".
+    const m = /^Digest: (sha256:[0-9a-f]{64})\s*$/m.exec(out.stdout);
+    if (!m) {
+        throw new ActionError(`oras manifest index create printed no digest (got ${JSON.stringify(out.stdout.trim().slice(-120))}); the push state is unknown, check the registry and run again`);
+    }
+    return m[1];
 }
 /**
  * Reads what `tag` points at (`oras manifest fetch --format json`); `undefined` only when
@@ -41205,6 +41238,158 @@ function registryError(image, username, action, stderr, attempts = 1) {
         return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`);
     }
     return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
+}
+
+;// CONCATENATED MODULE: ./src/image-plan.ts
+/**
+ * The image format, planned without touching the disk: which layer each bundle entry becomes,
+ * and each platform's image config. Everything here depends only on the bundle's names, link
+ * targets and sizes and on the given annotations, so the same inputs give the same bytes.
+ */
+const image_plan_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
+/**
+ * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
+ * boot server serves arm machines too. Only the config's architecture differs, so that a
+ * node of either architecture can pull and mount the image.
+ */
+const IMAGE_PLATFORMS = [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' }
+];
+function platformName(p) {
+    return `${p.os}/${p.architecture}`;
+}
+const EPOCH = new Date(0);
+const FILE_MODE = 0o644;
+const LINK_MODE = 0o777;
+/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
+function planLayers(entries) {
+    return entries.map(e => ({
+        entry: e.name,
+        file: `${e.name}.tar`,
+        header: e.target === undefined
+            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
+            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
+    }));
+}
+function fixed(name) {
+    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+}
+/**
+ * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
+ * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
+ * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
+ * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
+ */
+function imageConfig(platform, diffIds, annotations) {
+    const labels = {};
+    for (const key of Object.keys(annotations).sort())
+        labels[key] = annotations[key];
+    return JSON.stringify({
+        created: annotations['org.opencontainers.image.created'],
+        architecture: platform.architecture,
+        os: platform.os,
+        config: { Labels: labels },
+        rootfs: { type: 'layers', diff_ids: diffIds }
+    });
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./src/layer-tar.ts
+
+
+
+
+
+const CHUNK = 1 << 20;
+/**
+ * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
+ * from `source`. The digest is computed from the bytes as they are written, in one pass.
+ */
+async function writeLayer(spec, source, dest) {
+    const pack = tar_stream.pack();
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const file = await (0,promises_namespaceObject.open)(dest, 'w');
+    let size = 0;
+    try {
+        const written = (async () => {
+            for await (const chunk of pack) {
+                hash.update(chunk);
+                size += chunk.length;
+                await file.write(chunk);
+            }
+        })();
+        try {
+            // A failing entry (a file no longer of the planned size) destroys the pack: `written` rejects.
+            const entry = pack.entry({ ...spec.header });
+            if (spec.header.type === 'file') {
+                for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
+                    if (!entry.write(chunk))
+                        await (0,external_node_events_.once)(entry, 'drain');
+                }
+            }
+            entry.end(() => undefined);
+            pack.finalize();
+        }
+        catch (err) {
+            pack.destroy(err);
+            await written.catch(() => undefined);
+            throw err;
+        }
+        await written;
+    }
+    finally {
+        await file.close();
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+;// CONCATENATED MODULE: ./src/publish-image.ts
+
+
+
+
+
+
+
+/** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
+const LAYER_CONCURRENCY = 2;
+/**
+ * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
+ * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
+ * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ */
+async function publishImage(registry, bundle, tags, annotations, workDir) {
+    const dir = external_node_path_namespaceObject.join(workDir, 'image');
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const layers = planLayers(bundle.entries);
+    const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
+    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry`);
+    const diffIds = written.map(w => w.digest);
+    const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
+    await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
+    const platforms = {};
+    for (const platform of IMAGE_PLATFORMS) {
+        const config = `config.${platform.os}-${platform.architecture}.json`;
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, config), imageConfig(platform, diffIds, annotations));
+        const result = await push(registry, {
+            tags: [],
+            files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
+            cwd: dir,
+            imageConfig: config,
+            annotationFile
+        });
+        platforms[platformName(platform)] = result.digest;
+        info(`${platformName(platform)}: image manifest ${result.digest} (untagged)`);
+    }
+    const digest = await createIndex(registry, {
+        tags,
+        manifests: Object.values(platforms),
+        annotations
+    });
+    return { digest, platforms };
 }
 
 ;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/context.js
@@ -46304,6 +46489,8 @@ function pushOutputs(p) {
     setOutput('tags', JSON.stringify(p.tags));
     setOutput('refs', JSON.stringify(p.refs));
     setOutput('digest', p.digest);
+    if (p.platforms)
+        setOutput('platforms', JSON.stringify(p.platforms));
 }
 /** The job summary is optional outside a runner (local runs): skip it when there is no file. */
 async function writeSummary(build) {
@@ -46403,6 +46590,7 @@ async function openRunTemp(runnerTemp) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -46547,19 +46735,24 @@ async function publish(inputs, registry, release, variant, bundle, tags, workDir
         created,
         extra: inputs.annotations
     });
+    const started = Date.now();
+    const { digest, platforms } = inputs.format === 'image'
+        ? await publishImage(registry, bundle, tags, annotations, workDir)
+        : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir);
+    const refs = tags.map(t => reference(registry.image, t));
+    info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`);
+    return { image: registry.image, tags, refs, digest, platforms };
+}
+async function publishArtifact(inputs, registry, bundle, tags, annotations, workDir) {
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
-    const started = Date.now();
-    const result = await push(registry, {
+    return push(registry, {
         tags,
         files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
         cwd: bundle.dir,
         artifactType: inputs.artifactType,
         annotationFile: file
     });
-    const refs = tags.map(t => reference(registry.image, t));
-    info(`pushed ${refs.join(', ')} as ${result.digest} in ${seconds(Date.now() - started)}`);
-    return { image: registry.image, tags, refs, digest: result.digest };
 }
 
 

@@ -42,6 +42,8 @@ export interface Inputs {
   plainHttp: boolean
   annotations: Record<string, string>
   artifactType: string
+  /** What is pushed: an OCI artifact (oras pull) or an OCI image index (mountable). */
+  format: BundleFormat
   /** RFC 3339; undefined: derive from the archives. */
   created?: string
   oras: OrasInputs
@@ -50,6 +52,9 @@ export interface Inputs {
   /** Every secret value an input carries, to mask before anything prints. */
   secrets: string[]
 }
+
+export const BUNDLE_FORMATS = ['artifact', 'image'] as const
+export type BundleFormat = (typeof BUNDLE_FORMATS)[number]
 
 export type InputReader = (name: string) => string
 
@@ -161,6 +166,14 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
 
   const password = read('password')
   const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '')
+
+  const format = get('format', 'artifact')
+  if (!(BUNDLE_FORMATS as readonly string[]).includes(format)) {
+    throw new ActionError(
+      `format ${JSON.stringify(format)} is not a bundle format: use artifact (an OCI artifact for oras pull) or image (an OCI image index that containerd and Kubernetes image volumes mount)`
+    )
+  }
+
   return {
     hookVersion,
     variant,
@@ -179,6 +192,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     plainHttp,
     annotations,
     artifactType,
+    format: format as BundleFormat,
     created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
     oras:
       orasUrl === ''

@@ -10,6 +10,7 @@ import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
 import { fetchManifest, installOras, orasVersion, push, type Registry } from './oras.js'
 import { annotationFile, mediaTypeFor, planAnnotations, planTags } from './publish.js'
+import { publishImage } from './publish-image.js'
 import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
 import {
   bundleOutputs,
@@ -192,17 +193,31 @@ async function publish(
     created,
     extra: inputs.annotations
   })
+  const started = Date.now()
+  const { digest, platforms } =
+    inputs.format === 'image'
+      ? await publishImage(registry, bundle, tags, annotations, workDir)
+      : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir)
+  const refs = tags.map(t => reference(registry.image, t))
+  core.info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`)
+  return { image: registry.image, tags, refs, digest, platforms }
+}
+
+async function publishArtifact(
+  inputs: Inputs,
+  registry: Registry,
+  bundle: Bundle,
+  tags: string[],
+  annotations: Record<string, string>,
+  workDir: string
+): Promise<{ digest: string; platforms?: undefined }> {
   const file = path.join(workDir, 'annotations.json')
   await writeFile(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2))
-  const started = Date.now()
-  const result = await push(registry, {
+  return push(registry, {
     tags,
     files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
     cwd: bundle.dir,
     artifactType: inputs.artifactType,
     annotationFile: file
   })
-  const refs = tags.map(t => reference(registry.image, t))
-  core.info(`pushed ${refs.join(', ')} as ${result.digest} in ${seconds(Date.now() - started)}`)
-  return { image: registry.image, tags, refs, digest: result.digest }
 }

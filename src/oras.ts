@@ -191,11 +191,14 @@ async function orasCall(
 }
 
 export interface PushRequest {
-  /** Target references, `<repo>:<tag>`, all pointing at one manifest. */
+  /** Tags of the target, all pointing at one manifest; none: pushed by digest only. */
   tags: string[]
   files: Array<{ name: string; mediaType: string }>
   cwd: string
-  artifactType: string
+  /** The manifest is an image-spec 1.1 artifact of this type, with the empty config... */
+  artifactType?: string
+  /** ...or an image-spec 1.0 image with this image config file (no artifactType). */
+  imageConfig?: string
   annotationFile: string
   /** Delays between attempts; their count bounds the retries. */
   backoffMs?: number[]
@@ -207,22 +210,64 @@ export interface PushResult {
   size: number
 }
 
+const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json'
+
+/** The target with every tag at once, or with none (a push by digest, no tag moves). */
+function targetRef(r: Registry, tags: string[]): string {
+  return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`
+}
+
 /** One `oras push` for every tag. */
 export async function push(r: Registry, req: PushRequest): Promise<PushResult> {
+  // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
+  const kind =
+    req.imageConfig !== undefined
+      ? ['--config', `${req.imageConfig}:${IMAGE_CONFIG_MEDIA_TYPE}`]
+      : ['--artifact-type', req.artifactType ?? '']
   const args = [
     'push',
     '--format',
     'json',
     ...targetFlags(r),
-    '--artifact-type',
-    req.artifactType,
+    ...kind,
     '--annotation-file',
     req.annotationFile,
-    `${targetName(r)}:${req.tags.join(',')}`,
+    targetRef(r, req.tags),
     ...req.files.map(f => `${f.name}:${f.mediaType}`)
   ]
   const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs })
   return parsePushOutput(out!.stdout)
+}
+
+export interface IndexRequest {
+  /** Every tag the index gets, at once. */
+  tags: string[]
+  /** Digests of manifests already in the repository; each entry's platform comes from its config. */
+  manifests: string[]
+  annotations: Record<string, string>
+  backoffMs?: number[]
+}
+
+/** `oras manifest index create`: the index is pushed and tagged with every tag in one call. */
+export async function createIndex(r: Registry, req: IndexRequest): Promise<string> {
+  const args = [
+    'manifest',
+    'index',
+    'create',
+    ...targetFlags(r),
+    targetRef(r, req.tags),
+    ...req.manifests,
+    ...Object.entries(req.annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
+  ]
+  const out = await orasCall(r, 'push to', args, { backoffMs: req.backoffMs })
+  // The command has no JSON output: its text ends with "Digest: <digest>".
+  const m = /^Digest: (sha256:[0-9a-f]{64})\s*$/m.exec(out!.stdout)
+  if (!m) {
+    throw new ActionError(
+      `oras manifest index create printed no digest (got ${JSON.stringify(out!.stdout.trim().slice(-120))}); the push state is unknown, check the registry and run again`
+    )
+  }
+  return m[1]!
 }
 
 /** What a tag points at, as read back from the target. */

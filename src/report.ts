@@ -10,6 +10,8 @@ export interface Published {
   tags: string[]
   refs: string[]
   digest: string
+  /** Image format: platform → manifest digest. */
+  platforms?: Record<string, string>
 }
 
 export function releaseOutputs(release: Release): void {
@@ -39,6 +41,7 @@ export function pushOutputs(p: Published | undefined): void {
   core.setOutput('tags', JSON.stringify(p.tags))
   core.setOutput('refs', JSON.stringify(p.refs))
   core.setOutput('digest', p.digest)
+  if (p.platforms) core.setOutput('platforms', JSON.stringify(p.platforms))
 }
 
 /** The job summary is optional outside a runner (local runs): skip it when there is no file. */

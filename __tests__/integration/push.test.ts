@@ -220,6 +220,33 @@ describe('the tag set of the original workflow', () => {
   })
 })
 
+describe('format artifact (the default) is unchanged by the image format', () => {
+  // Manifests recorded from main's dist before the format input existed (53d7d61 + the
+  // credentials change be797b6), for this test release. Only the provenance annotations added
+  // since may differ.
+  const PROVENANCE = ['format', 'layout', 'sources', 'inputs'].map(k => `org.tinkerbell.hook.${k}`)
+  const withoutProvenance = (raw: string): unknown => {
+    const m = JSON.parse(raw) as { annotations: Record<string, string> }
+    for (const k of PROVENANCE) delete m.annotations[k]
+    return m
+  }
+
+  it.each(['lts', 'armbian-bcm2711-all'])('%s: the recorded manifest', async variant => {
+    const recorded = JSON.parse(
+      await readFile(
+        path.join(import.meta.dirname, '..', 'fixtures', 'artifact-manifests.json'),
+        'utf8'
+      )
+    ) as Record<string, { manifest: string }>
+    ok(runs.get(variant)!)
+    const m = await world.registry.getManifest('hook/images', `${VERSION}-${variant}`)
+    expect(withoutProvenance(m.raw.toString())).toEqual(
+      withoutProvenance(recorded[variant]!.manifest)
+    )
+    expect(runs.get(variant)!.outputs['platforms']).toBeUndefined()
+  })
+})
+
 describe('twelve runs in parallel on one runner', () => {
   it('left every tool cache entry complete and holding the verified bytes', async () => {
     const tools = (await readdir(toolCache)).filter(t => t.startsWith('hook_')).sort()

@@ -34,6 +34,8 @@ export interface RunOptions {
   runnerDefaults?: boolean
   /** Node binary; default the one running the tests (Node 24 through npm scripts). */
   node?: string
+  /** The built action to run; default this checkout's dist/index.js. */
+  dist?: string
   /** While the action runs, watch every process's argv for these strings. */
   watchArgv?: string[]
   cwd?: string
@@ -112,7 +114,10 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
 
   const started = Date.now()
-  const child = spawn(opts.node ?? process.execPath, [DIST], { env, cwd: opts.cwd ?? scratch })
+  const child = spawn(opts.node ?? process.execPath, [opts.dist ?? DIST], {
+    env,
+    cwd: opts.cwd ?? scratch
+  })
   opts.onStart?.(child)
   let stdout = ''
   let stderr = ''

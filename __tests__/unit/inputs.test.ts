@@ -35,7 +35,8 @@ describe('parseInputs', () => {
       artifactType: 'application/vnd.tinkerbell.hook.os.v1+tar',
       oras: { version: '1.3.2' },
       downloadTimeoutMs: 900_000,
-      created: undefined
+      created: undefined,
+      format: 'artifact'
     })
     // GHCR needs lower case; forks often have upper case in their names.
     expect(i.image).toEqual({
@@ -133,6 +134,10 @@ describe('parseInputs', () => {
     [
       { 'hook-version': 'v1.0.0', 'artifact-type': 'not a type' },
       'artifact-type "not a type" is not a media type'
+    ],
+    [
+      { 'hook-version': 'v1.0.0', format: 'oci' },
+      'format "oci" is not a bundle format: use artifact (an OCI artifact for oras pull) or image'
     ]
   ])('refuses %j: %s', (inputs, message) => {
     expect(refusal(inputs)).toContain(message)

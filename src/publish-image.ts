@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import type { Bundle } from './bundle.js'
+import { bytes, mapLimit } from './format.js'
+import {
+  IMAGE_LAYER_MEDIA_TYPE,
+  IMAGE_PLATFORMS,
+  imageConfig,
+  planLayers,
+  platformName
+} from './image-plan.js'
+import { writeLayer } from './layer-tar.js'
+import { createIndex, push, type Registry } from './oras.js'
+
+export interface PublishedImage {
+  /** The index digest. */
+  digest: string
+  /** Platform (`linux/amd64`) → its manifest digest, to pin one platform. */
+  platforms: Record<string, string>
+}
+
+/** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
+const LAYER_CONCURRENCY = 2
+
+/**
+ * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
+ * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
+ * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ */
+export async function publishImage(
+  registry: Registry,
+  bundle: Bundle,
+  tags: string[],
+  annotations: Record<string, string>,
+  workDir: string
+): Promise<PublishedImage> {
+  const dir = path.join(workDir, 'image')
+  await mkdir(dir, { recursive: true })
+  const layers = planLayers(bundle.entries)
+  const written = await mapLimit(layers, LAYER_CONCURRENCY, layer =>
+    writeLayer(layer, path.join(bundle.dir, layer.entry), path.join(dir, layer.file))
+  )
+  core.info(
+    `${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry`
+  )
+  const diffIds = written.map(w => w.digest)
+  const annotationFile = path.join(workDir, 'image-annotations.json')
+  await writeFile(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2))
+
+  const platforms: Record<string, string> = {}
+  for (const platform of IMAGE_PLATFORMS) {
+    const config = `config.${platform.os}-${platform.architecture}.json`
+    await writeFile(path.join(dir, config), imageConfig(platform, diffIds, annotations))
+    const result = await push(registry, {
+      tags: [],
+      files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
+      cwd: dir,
+      imageConfig: config,
+      annotationFile
+    })
+    platforms[platformName(platform)] = result.digest
+    core.info(`${platformName(platform)}: image manifest ${result.digest} (untagged)`)
+  }
+  const digest = await createIndex(registry, {
+    tags,
+    manifests: Object.values(platforms),
+    annotations
+  })
+  return { digest, platforms }
+}
