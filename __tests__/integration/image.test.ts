@@ -254,6 +254,7 @@ describe('format image: containerd pulls and unpacks every platform', () => {
   it('is reproducible: two fresh runners give the same index digest', async () => {
     const again = ok(await runAction({ inputs: imageInputs('lts', { tags: 'again' }) }))
     const first = runs.get('lts')!
+    expect(Object.keys(JSON.parse(again.outputs['platforms']!) as object)).toEqual([...PLATFORMS])
     expect(again.outputs['platforms']).toBe(first.outputs['platforms'])
     expect(again.outputs['digest']).toBe(first.outputs['digest'])
     expect((await world.registry.getManifest(REPO, 'again')).digest).toBe(first.outputs['digest'])
@@ -274,6 +275,9 @@ describe('format image: containerd pulls and unpacks every platform', () => {
       (JSON.parse(run.outputs['tags']!) as string[]).sort()
     )
     expect(new Set(tagged.map(m => m.digest))).toEqual(new Set([run.outputs['digest']]))
+    expect(new Set(tagged.map(m => m.mediaType))).toEqual(
+      new Set(['application/vnd.oci.image.index.v1+json'])
+    )
   })
 })
 
