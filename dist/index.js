@@ -40284,7 +40284,7 @@ function nameTooLong(archive, name) {
  */
 async function buildBundle(plan, contents, bundleDir) {
     const dir = external_node_path_namespaceObject.resolve(bundleDir);
-    await checkTarget(dir);
+    await checkBundleDir(dir);
     const partial = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(dir), `.${external_node_path_namespaceObject.basename(dir)}.partial-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`);
     try {
         await (0,promises_namespaceObject.mkdir)(partial, { recursive: true });
@@ -40331,20 +40331,44 @@ async function buildBundle(plan, contents, bundleDir) {
         throw err;
     }
 }
-async function checkTarget(dir) {
-    let s;
-    try {
-        s = await (0,promises_namespaceObject.stat)(dir);
-    }
-    catch {
+/**
+ * Refuses, before anything is downloaded, a bundle-dir the bundle could not be renamed onto:
+ * a file, a non-empty directory, a symbolic link (rename would replace the link) or a mount
+ * point (a mount point cannot be removed or renamed over).
+ */
+async function checkBundleDir(bundleDir) {
+    const dir = external_node_path_namespaceObject.resolve(bundleDir);
+    const link = await (0,promises_namespaceObject.lstat)(dir).catch(() => undefined);
+    if (!link)
         return;
+    if (link.isSymbolicLink()) {
+        const target = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(dir), await (0,promises_namespaceObject.readlink)(dir));
+        throw new ActionError(`bundle-dir ${dir} is a symbolic link (to ${target}): the bundle is built beside it and renamed into place, which would replace the link; give the real directory (${target}) or a new path`);
     }
-    if (!s.isDirectory()) {
+    if (!link.isDirectory()) {
         throw new ActionError(`bundle-dir ${dir} exists and is not a directory: give a new or empty directory, or leave bundle-dir empty`);
+    }
+    if (await isMountPoint(dir, link.dev)) {
+        throw new ActionError(`bundle-dir ${dir} is a mount point: the bundle is built beside it and renamed into place, which a mount point cannot take; give a new directory inside it (e.g. ${external_node_path_namespaceObject.join(dir, 'hook')}) or leave bundle-dir empty`);
     }
     if ((await (0,promises_namespaceObject.readdir)(dir)).length > 0) {
         throw new ActionError(`bundle-dir ${dir} is not empty: give a new or empty directory, or leave bundle-dir empty`);
     }
+}
+/** Another device than its parent's, or (a bind mount of the same file system) in the mount table. */
+async function isMountPoint(dir, dev) {
+    const parent = await (0,promises_namespaceObject.stat)(external_node_path_namespaceObject.dirname(dir));
+    if (parent.dev !== dev)
+        return true;
+    const table = await (0,promises_namespaceObject.readFile)('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const real = await (0,promises_namespaceObject.realpath)(dir);
+    // Field 5 is the mount point, with space, tab, newline and backslash as octal escapes.
+    return table
+        .split('\n')
+        .map(line => line.split(' ')[4])
+        .some(point => point !== undefined &&
+        point.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))) ===
+            real);
 }
 function notWritable(dir, err) {
     const code = err.code ?? describeError(err);
@@ -46619,6 +46643,9 @@ async function run() {
         const runnerTemp = runnerDir('RUNNER_TEMP');
         runnerDir('RUNNER_TOOL_CACHE');
         temp = await openRunTemp(runnerTemp);
+        // A bundle-dir the bundle cannot be renamed onto fails before any download.
+        if (inputs.bundleDir !== '')
+            await checkBundleDir(inputs.bundleDir);
         const release = await main_group('Release', () => readRelease(inputs));
         releaseOutputs(release);
         if (inputs.variant === '') {

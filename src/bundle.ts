@@ -7,7 +7,9 @@ import {
   lstat,
   mkdir,
   readdir,
+  readFile,
   readlink,
+  realpath,
   rename,
   rm,
   rmdir,
@@ -40,7 +42,7 @@ export async function buildBundle(
   bundleDir: string
 ): Promise<Bundle> {
   const dir = path.resolve(bundleDir)
-  await checkTarget(dir)
+  await checkBundleDir(dir)
   const partial = path.join(
     path.dirname(dir),
     `.${path.basename(dir)}.partial-${randomUUID().slice(0, 8)}`
@@ -89,16 +91,29 @@ export async function buildBundle(
   }
 }
 
-async function checkTarget(dir: string): Promise<void> {
-  let s
-  try {
-    s = await stat(dir)
-  } catch {
-    return
+/**
+ * Refuses, before anything is downloaded, a bundle-dir the bundle could not be renamed onto:
+ * a file, a non-empty directory, a symbolic link (rename would replace the link) or a mount
+ * point (a mount point cannot be removed or renamed over).
+ */
+export async function checkBundleDir(bundleDir: string): Promise<void> {
+  const dir = path.resolve(bundleDir)
+  const link = await lstat(dir).catch(() => undefined)
+  if (!link) return
+  if (link.isSymbolicLink()) {
+    const target = path.resolve(path.dirname(dir), await readlink(dir))
+    throw new ActionError(
+      `bundle-dir ${dir} is a symbolic link (to ${target}): the bundle is built beside it and renamed into place, which would replace the link; give the real directory (${target}) or a new path`
+    )
   }
-  if (!s.isDirectory()) {
+  if (!link.isDirectory()) {
     throw new ActionError(
       `bundle-dir ${dir} exists and is not a directory: give a new or empty directory, or leave bundle-dir empty`
+    )
+  }
+  if (await isMountPoint(dir, link.dev)) {
+    throw new ActionError(
+      `bundle-dir ${dir} is a mount point: the bundle is built beside it and renamed into place, which a mount point cannot take; give a new directory inside it (e.g. ${path.join(dir, 'hook')}) or leave bundle-dir empty`
     )
   }
   if ((await readdir(dir)).length > 0) {
@@ -106,6 +121,24 @@ async function checkTarget(dir: string): Promise<void> {
       `bundle-dir ${dir} is not empty: give a new or empty directory, or leave bundle-dir empty`
     )
   }
+}
+
+/** Another device than its parent's, or (a bind mount of the same file system) in the mount table. */
+async function isMountPoint(dir: string, dev: number): Promise<boolean> {
+  const parent = await stat(path.dirname(dir))
+  if (parent.dev !== dev) return true
+  const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
+  const real = await realpath(dir)
+  // Field 5 is the mount point, with space, tab, newline and backslash as octal escapes.
+  return table
+    .split('\n')
+    .map(line => line.split(' ')[4])
+    .some(
+      point =>
+        point !== undefined &&
+        point.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) ===
+          real
+    )
 }
 
 function notWritable(dir: string, err: unknown): ActionError {

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { fetchArchive } from './archive.js'
-import { buildBundle, validateBundle, type Bundle } from './bundle.js'
+import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
 import { ActionError, describeError } from './errors.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
@@ -36,6 +36,8 @@ export async function run(): Promise<void> {
     const runnerTemp = runnerDir('RUNNER_TEMP')
     runnerDir('RUNNER_TOOL_CACHE')
     temp = await openRunTemp(runnerTemp)
+    // A bundle-dir the bundle cannot be renamed onto fails before any download.
+    if (inputs.bundleDir !== '') await checkBundleDir(inputs.bundleDir)
 
     const release = await group('Release', () => readRelease(inputs))
     releaseOutputs(release)

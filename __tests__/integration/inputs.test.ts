@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, stat, symlink, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { runAction, type ActionRun } from '../support/action.js'
@@ -96,6 +96,19 @@ describe('refused before any download, nothing pushed', () => {
   it('a download-url with a fragment', async () => {
     const { error } = await refused({ 'download-url': `${world.server.url}/releases#x` })
     expect(error).toMatch(/^download-url ".*#x" has a fragment/)
+  })
+})
+
+describe('bundle-dir the bundle cannot be renamed onto (issue 10 item 7)', () => {
+  it('a symbolic link: one line naming its target, before any download', async () => {
+    const real = await mkdtemp(path.join(world.dir, 'real-'))
+    const link = path.join(world.dir, `link-${path.basename(real)}`)
+    await symlink(real, link)
+    const { error } = await refused({ 'bundle-dir': link })
+    expect(error).toBe(
+      `bundle-dir ${link} is a symbolic link (to ${real}): the bundle is built beside it and renamed into place, which would replace the link; give the real directory (${real}) or a new path`
+    )
+    expect((await lstat(link)).isSymbolicLink()).toBe(true)
   })
 })
 

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import type { ArchiveContent } from '../../src/archive.js'
-import { buildBundle, validateBundle, type Bundle } from '../../src/bundle.js'
+import { buildBundle, checkBundleDir, validateBundle, type Bundle } from '../../src/bundle.js'
 import { ActionError } from '../../src/errors.js'
 import { catalog, planBundle, resolveVariant } from '../../src/variants.js'
 
@@ -96,6 +97,59 @@ describe('buildBundle', () => {
       path.join(dir, 'bundle')
     )
     expect(bundle.entries.map(e => e.name)).toEqual(['README'])
+  })
+})
+
+// Issue 10 item 7: the bundle is built beside bundle-dir and renamed onto it, which a symbolic
+// link or a mount point cannot take; both used to fail as "cannot be created (ENOTDIR/EBUSY)".
+describe('bundle-dir that cannot be replaced', () => {
+  it('refuses a symbolic link, naming its target', async () => {
+    const real = path.join(dir, 'real')
+    await mkdir(real)
+    const link = path.join(dir, 'bundle')
+    await symlink(real, link)
+    const expected = `bundle-dir ${link} is a symbolic link (to ${real}): the bundle is built beside it and renamed into place, which would replace the link; give the real directory (${real}) or a new path`
+    await expect(checkBundleDir(link)).rejects.toThrow(new ActionError(expected))
+    await expect(lts()).rejects.toThrow(new ActionError(expected))
+    expect(await readdir(real)).toEqual([])
+    expect((await readdir(dir)).sort()).toEqual(['bundle', 'real', 'staging'])
+  })
+
+  // Mounting needs root (CI and the dev machines run as root).
+  const asRoot = process.getuid?.() === 0 ? it : it.skip
+  asRoot('refuses a mount point, saying to give a directory inside it', async () => {
+    const mount = path.join(dir, 'bundle')
+    await mkdir(mount)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount])
+    try {
+      const expected = `bundle-dir ${mount} is a mount point: the bundle is built beside it and renamed into place, which a mount point cannot take; give a new directory inside it (e.g. ${path.join(mount, 'hook')}) or leave bundle-dir empty`
+      await expect(checkBundleDir(mount)).rejects.toThrow(new ActionError(expected))
+      await expect(lts()).rejects.toThrow(new ActionError(expected))
+      expect(await readdir(mount)).toEqual([])
+    } finally {
+      execFileSync('umount', [mount])
+    }
+  })
+
+  asRoot('refuses a bind mount of a directory of the same file system', async () => {
+    const source = path.join(dir, 'source')
+    const mount = path.join(dir, 'bundle')
+    await mkdir(source)
+    await mkdir(mount)
+    execFileSync('mount', ['--bind', source, mount])
+    try {
+      await expect(checkBundleDir(mount)).rejects.toThrow(/is a mount point/)
+    } finally {
+      execFileSync('umount', [mount])
+    }
+  })
+
+  it('accepts a new path below a symbolic link, and a new or empty directory', async () => {
+    const real = path.join(dir, 'real')
+    await mkdir(real)
+    await symlink(real, path.join(dir, 'via'))
+    await expect(checkBundleDir(path.join(dir, 'via', 'bundle'))).resolves.toBeUndefined()
+    await expect(checkBundleDir(real)).resolves.toBeUndefined()
   })
 })
 
