@@ -42,6 +42,12 @@ export const BENCH_RELEASE = Object.freeze({
   x86: 'latest-lts-x86_64'
 })
 
+/** The same release with every initramfs 4 × larger: memory must not grow with archive size. */
+export const BENCH_LARGE_RELEASE = Object.freeze({
+  ...BENCH_RELEASE,
+  initramfsBytes: 4 * BENCH_RELEASE.initramfsBytes
+})
+
 const MTIME = Math.floor(Date.parse('2024-05-01T12:00:00Z') / 1000)
 
 function hasDtbs(id) {

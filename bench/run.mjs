@@ -5,22 +5,24 @@
 // Environment: BENCH_RUNS (default 5) runs per row; BENCH_ROWS (comma list, default all) to
 // measure only some rows while working; BENCH_NO_COMMIT=1 writes only bench/results/latest.json;
 // BENCH_DIST=<path to index.js> measures another build of the action (A/B comparisons).
+//
+// Adding a row: one entry in ROWS below (how to run it, whether it is the action), and a target in
+// verdicts() if it has one. Rows run in the order listed, rotated every round.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { BENCH_RELEASE, ensureRelease, expectedBundle } from './generate.mjs'
+import { BENCH_LARGE_RELEASE, BENCH_RELEASE, ensureRelease, expectedBundle } from './generate.mjs'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist', 'index.js'))
 const CACHE = path.join(ROOT, '.cache', 'bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
-const ALL_ROWS = ['cold', 'warm', 'baseline', 'floor']
-const ROWS = (process.env.BENCH_ROWS ?? ALL_ROWS.join(','))
-  .split(',')
-  .map(s => s.trim())
-  .filter(s => ALL_ROWS.includes(s))
+/** Per-connection cap of the capped rows: roughly what one connection to a release host gets. */
+const CAP_BYTES_PER_S = 32 * 1024 * 1024
+/** Archives the action fetches at once (ARCHIVE_CONCURRENCY in src/main.ts). */
+const CONNECTIONS = 4
 const COMMIT = process.env.BENCH_NO_COMMIT !== '1'
 const NPROC = os.availableParallelism()
 const CLK_TCK = Number(sh('getconf', ['CLK_TCK']) || 100)
@@ -28,10 +30,13 @@ const PAGE = Number(sh('getconf', ['PAGESIZE']) || 4096)
 const MiB = 1 << 20
 
 const TARGETS = {
-  coldOverBaseline: 0.8,
+  coldOverBaseline: 0.7,
+  coldOverFloor: 2.0,
+  cappedOverWire: 1.15,
   warmOverBaseline: 0.1,
-  peakRssMiB: 150,
-  startupMs: 300
+  peakRssMiB: 128,
+  largeRssGrowthMiB: 10,
+  startupMs: 200
 }
 
 function sh(cmd, args) {
@@ -134,7 +139,8 @@ function treeRssKiB(root) {
  * water mark so polling misses at most the last 10 ms) and the tree's peak RSS (sum over the
  * process and its descendants, sampled every 50 ms).
  */
-function measure(cmd, args, opts = {}) {
+function measure(cmd, args, { server, ...opts } = {}) {
+  const serverPid = server?.pid
   return new Promise((resolve, reject) => {
     const busyBefore = machineBusy()
     const oursBefore = processCpu() + processCpu(serverPid)
@@ -198,9 +204,11 @@ let waitedMs = 0
 async function quiet() {
   const started = Date.now()
   for (;;) {
-    const before = machineBusy() - processCpu() - processCpu(serverPid)
+    const ours = () =>
+      processCpu() + Object.values(servers).reduce((n, s) => n + processCpu(s.pid), 0)
+    const before = machineBusy() - ours()
     await new Promise(resolve => setTimeout(resolve, 250))
-    const load = (machineBusy() - processCpu() - processCpu(serverPid) - before) / (0.25 * NPROC)
+    const load = (machineBusy() - ours() - before) / (0.25 * NPROC)
     if (!(load > QUIET) || Date.now() - started > QUIET_WAIT_MS) break
   }
   waitedMs += Date.now() - started
@@ -220,8 +228,8 @@ async function cleanup(...dirs) {
 
 // --- checking what a run built ----------------------------------------------------------------
 
-async function checkBundle(dir, what) {
-  const { files, links } = expectedBundle()
+async function checkBundle(dir, what, spec = BENCH_RELEASE) {
+  const { files, links } = expectedBundle(spec)
   const want = [...files, ...Object.keys(links)].sort()
   const have = (await readdir(dir)).sort()
   if (JSON.stringify(have) !== JSON.stringify(want)) {
@@ -246,12 +254,22 @@ function outputs(text) {
 // --- the rows ---------------------------------------------------------------------------------
 
 let scratch
-let serverUrl
-let serverPid
 let warmToolCache
-let release
+/** The generated releases, by name: `plain` (BENCH_RELEASE) and, when a row needs it, `large`. */
+const releases = {}
+/** The bench servers: `plain` (no cap) and `capped` (CAP_BYTES_PER_S per connection). */
+const servers = {}
 
-async function runAction(what, toolCache) {
+/** download-url for `spec` on `server`: the servers serve .cache/bench, one directory per release. */
+function releaseUrl(server, spec) {
+  return `${server.url}/${spec === BENCH_LARGE_RELEASE ? 'release-large' : 'release'}`
+}
+
+/**
+ * One run of dist/index.js as the runner runs it. `toolCache`: a shared one (warm rows) instead of
+ * a fresh one; `server`: which server (and so which per-connection cap); `spec`: which release.
+ */
+async function runAction(what, { toolCache, server = servers.plain, spec = BENCH_RELEASE } = {}) {
   const temp = await mkdtemp(path.join(scratch, 'temp-'))
   const gh = await mkdtemp(path.join(scratch, 'gh-'))
   const tc = toolCache ?? (await mkdtemp(path.join(scratch, 'tc-')))
@@ -270,19 +288,19 @@ async function runAction(what, toolCache) {
     GITHUB_ACTOR: 'bench',
     GITHUB_WORKSPACE: gh,
     GITHUB_API_URL: 'http://127.0.0.1:9',
-    'INPUT_HOOK-VERSION': BENCH_RELEASE.tag,
-    INPUT_VARIANT: BENCH_RELEASE.variant,
+    'INPUT_HOOK-VERSION': spec.tag,
+    INPUT_VARIANT: spec.variant,
     INPUT_PUSH: 'false',
-    'INPUT_DOWNLOAD-URL': serverUrl
+    'INPUT_DOWNLOAD-URL': releaseUrl(server, spec)
   }
-  const r = await measure(process.execPath, [DIST], { env, cwd: gh })
+  const r = await measure(process.execPath, [DIST], { env, cwd: gh, server })
   try {
     if (r.code !== 0) throw failed(`${what} run of dist/index.js`, r)
     const bundleDir = outputs(await readFile(path.join(gh, 'output'), 'utf8'))['bundle-dir']
     if (!bundleDir) throw failed(`${what} run (no bundle-dir output)`, r)
-    await checkBundle(bundleDir, what)
+    await checkBundle(bundleDir, what, spec)
     const hits = (r.stdout.match(/tool cache hit/g) ?? []).length
-    const wantHits = toolCache && what !== 'prepare' ? BENCH_RELEASE.ids.length : 0
+    const wantHits = toolCache && what !== 'prepare' ? spec.ids.length : 0
     if (hits !== wantHits) throw failed(`${what} run: ${hits} tool cache hits, not ${wantHits}`, r)
   } finally {
     await cleanup(temp, gh, toolCache ? undefined : tc)
@@ -290,20 +308,24 @@ async function runAction(what, toolCache) {
   return r
 }
 
-async function runBaseline() {
+async function runBaseline({ server = servers.plain, spec = BENCH_RELEASE } = {}) {
   const dest = await mkdtemp(path.join(scratch, 'baseline-'))
-  const assets = BENCH_RELEASE.ids.map(id => `hook_${id}.tar.gz`)
-  const r = await measure('bash', [
-    path.join(ROOT, 'bench', 'baseline.sh'),
-    `${serverUrl}/${BENCH_RELEASE.tag}`,
-    dest,
-    BENCH_RELEASE.arm,
-    BENCH_RELEASE.x86,
-    ...assets
-  ])
+  const assets = spec.ids.map(id => `hook_${id}.tar.gz`)
+  const r = await measure(
+    'bash',
+    [
+      path.join(ROOT, 'bench', 'baseline.sh'),
+      `${releaseUrl(server, spec)}/${spec.tag}`,
+      dest,
+      spec.arm,
+      spec.x86,
+      ...assets
+    ],
+    { server }
+  )
   try {
     if (r.code !== 0) throw failed('baseline', r)
-    await checkBundle(dest, 'baseline')
+    await checkBundle(dest, 'baseline', spec)
   } finally {
     await cleanup(dest)
   }
@@ -312,7 +334,7 @@ async function runBaseline() {
 
 async function runFloor() {
   const archives = BENCH_RELEASE.ids.map(id =>
-    path.join(release.dir, BENCH_RELEASE.tag, `hook_${id}.tar.gz`)
+    path.join(releases.plain.dir, BENCH_RELEASE.tag, `hook_${id}.tar.gz`)
   )
   const r = await measure('bash', [
     path.join(ROOT, 'bench', 'floor.sh'),
@@ -324,12 +346,28 @@ async function runFloor() {
   return r
 }
 
-const RUNNERS = {
-  cold: () => runAction('cold'),
-  warm: () => runAction('warm', warmToolCache),
-  baseline: runBaseline,
-  floor: runFloor
+/**
+ * The rows, in table order. `action`: the row runs dist/index.js (its peak RSS and start-up are
+ * the action's own, and count for the targets). `release`: which generated release it needs.
+ */
+const ROWS = {
+  cold: { action: true, run: () => runAction('cold') },
+  warm: { action: true, run: () => runAction('warm', { toolCache: warmToolCache }) },
+  baseline: { run: () => runBaseline() },
+  floor: { run: () => runFloor() },
+  'cold-capped': { action: true, run: () => runAction('cold-capped', { server: servers.capped }) },
+  'baseline-capped': { run: () => runBaseline({ server: servers.capped }) },
+  'cold-large': {
+    action: true,
+    release: 'large',
+    run: () => runAction('cold-large', { spec: BENCH_LARGE_RELEASE })
+  }
 }
+const ALL_ROWS = Object.keys(ROWS)
+const SELECTED = (process.env.BENCH_ROWS ?? ALL_ROWS.join(','))
+  .split(',')
+  .map(s => s.trim())
+  .filter(s => ALL_ROWS.includes(s))
 
 // --- reporting --------------------------------------------------------------------------------
 
@@ -392,11 +430,11 @@ function table(result) {
   for (const name of ALL_ROWS) {
     const r = result.rows[name]
     if (!r) continue
-    const rss =
-      name === 'cold' || name === 'warm'
-        ? `${fmt(r.peakRssMiB, 1)} / ${fmt(r.peakTreeRssMiB, 1)}`
-        : `- / ${fmt(r.peakTreeRssMiB, 1)}`
-    const startup = name === 'cold' || name === 'warm' ? fmt(r.startupMs, 0) : '-'
+    const action = ROWS[name].action === true
+    const rss = action
+      ? `${fmt(r.peakRssMiB, 1)} / ${fmt(r.peakTreeRssMiB, 1)}`
+      : `- / ${fmt(r.peakTreeRssMiB, 1)}`
+    const startup = action ? fmt(r.startupMs, 0) : '-'
     lines.push(
       `| ${name} | ${fmt(r.medianS)} | ${fmt(r.minS)} | ${fmt(r.maxS)} | ${fmt(r.cpuS)} | ${fmt(r.serverCpuS)} | ${fmt(r.foreignCpuS)} | ${rss} | ${startup} |`
     )
@@ -411,10 +449,28 @@ function verdicts(result) {
     if (value === null || value === undefined || Number.isNaN(value)) return
     t.push({ target: name, value, limit, unit, met: value <= limit })
   }
-  check('cold / baseline', result.ratios.coldOverBaseline, TARGETS.coldOverBaseline, '×')
-  check('warm / baseline', result.ratios.warmOverBaseline, TARGETS.warmOverBaseline, '×')
-  const rss = Math.max(r.cold?.peakRssMiB ?? 0, r.warm?.peakRssMiB ?? 0)
-  if (r.cold || r.warm) check('peak RSS of the action', rss, TARGETS.peakRssMiB, 'MiB')
+  const q = result.ratios
+  check('cold / baseline', q.coldOverBaseline, TARGETS.coldOverBaseline, '×')
+  check('cold / floor', q.coldOverFloor, TARGETS.coldOverFloor, '×')
+  check(
+    `cold-capped / wire time (${fmt(result.wireS)} s: the bytes over ${CONNECTIONS} connections at ${CAP_BYTES_PER_S / MiB} MiB/s)`,
+    q.cappedOverWire,
+    TARGETS.cappedOverWire,
+    '×'
+  )
+  check('warm / baseline', q.warmOverBaseline, TARGETS.warmOverBaseline, '×')
+  const actionRows = ALL_ROWS.filter(name => ROWS[name].action && r[name])
+  if (actionRows.length) {
+    const rss = Math.max(...actionRows.map(name => r[name].peakRssMiB ?? 0))
+    check(`peak RSS of the action (${actionRows.join(', ')})`, rss, TARGETS.peakRssMiB, 'MiB')
+  }
+  if (r.cold && r['cold-large'])
+    check(
+      'peak RSS growth with 4 × larger initramfs (cold-large − cold)',
+      round(r['cold-large'].peakRssMiB - r.cold.peakRssMiB, 1),
+      TARGETS.largeRssGrowthMiB,
+      'MiB'
+    )
   check('start-up (spawn to first output)', result.startupMs, TARGETS.startupMs, 'ms')
   return t
 }
@@ -432,7 +488,7 @@ function markdown(result) {
     '',
     table(result),
     '',
-    `Ratios: cold / baseline ${fmt(result.ratios.coldOverBaseline)}, warm / baseline ${fmt(result.ratios.warmOverBaseline)}, cold / floor ${fmt(result.ratios.coldOverFloor)}. Action start-up (spawn to first line on stdout, median over cold and warm runs): ${fmt(result.startupMs, 0)} ms; bare \`node -e\` start-up: ${fmt(result.nodeStartupMs, 0)} ms.`,
+    `Ratios: ${ratioLine(result)}. Action start-up (spawn to first line on stdout, median over every run of the action): ${fmt(result.startupMs, 0)} ms; bare \`node -e\` start-up: ${fmt(result.nodeStartupMs, 0)} ms. The capped rows' server sends at most ${CAP_BYTES_PER_S / MiB} MiB/s per connection: the release's ${fmt(result.release.compressedMiB, 1)} MiB need ${fmt(result.wireS)} s over ${CONNECTIONS} connections. The large release (cold-large) is ${fmt(result.largeRelease?.compressedMiB, 1)} MiB: every initramfs 4 × larger.`,
     '',
     '| target | measured | limit | met |',
     '| --- | ---: | ---: | --- |',
@@ -445,6 +501,19 @@ function markdown(result) {
   return lines.join('\n')
 }
 
+function ratioLine(result) {
+  return Object.entries(result.ratios)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(
+      ([k, v]) =>
+        `${k
+          .replace(/Over/, ' / ')
+          .replace(/([a-z])([A-Z])/g, '$1-$2')
+          .toLowerCase()} ${fmt(v)}`
+    )
+    .join(', ')
+}
+
 function prettier(files) {
   const bin = path.join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs')
   spawnSync(process.execPath, [bin, '--log-level', 'warn', '--write', ...files], {
@@ -455,10 +524,10 @@ function prettier(files) {
 
 // --- main -------------------------------------------------------------------------------------
 
-async function startServer(root) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'server.mjs'), root], {
-    stdio: ['pipe', 'pipe', 'inherit']
-  })
+async function startServer(root, bytesPerSecond) {
+  const args = [path.join(ROOT, 'bench', 'server.mjs'), root]
+  if (bytesPerSecond) args.push(String(bytesPerSecond))
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   const url = await new Promise((resolve, reject) => {
     let buf = ''
     child.stdout.on('data', d => {
@@ -479,35 +548,41 @@ async function main() {
   } catch {
     throw new Error(`${DIST} is missing: run npm run package first (npm run bench does)`)
   }
-  if (!ROWS.length) throw new Error(`BENCH_ROWS names none of ${ALL_ROWS.join(', ')}`)
+  if (!SELECTED.length) throw new Error(`BENCH_ROWS names none of ${ALL_ROWS.join(', ')}`)
   const m = machine()
   log(`machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}`)
 
-  log(`release: ${path.relative(ROOT, path.join(CACHE, 'release'))}`)
-  release = await ensureRelease(path.join(CACHE, 'release'), BENCH_RELEASE, line => log(line))
-  const compressed = Object.values(release.assets).reduce((n, a) => n + a.size, 0)
-  log(
-    release.generatedMs > 0
-      ? `  generated in ${(release.generatedMs / 1000).toFixed(1)} s`
-      : '  reusing the generated release (delete .cache/bench to regenerate)'
-  )
+  const wanted = { plain: BENCH_RELEASE }
+  if (SELECTED.some(row => ROWS[row].release === 'large')) wanted.large = BENCH_LARGE_RELEASE
+  for (const [name, spec] of Object.entries(wanted)) {
+    const dir = path.join(CACHE, name === 'large' ? 'release-large' : 'release')
+    log(`release ${name}: ${path.relative(ROOT, dir)}`)
+    const release = await ensureRelease(dir, spec, line => log(line))
+    log(
+      release.generatedMs > 0
+        ? `  generated in ${(release.generatedMs / 1000).toFixed(1)} s`
+        : '  reusing the generated release (delete .cache/bench to regenerate)'
+    )
+    release.compressed = Object.values(release.assets).reduce((n, a) => n + a.size, 0)
+    releases[name] = release
+  }
   // Read every asset once, so the first measured row does not pay for cold disk reads.
-  for (const name of Object.keys(release.assets))
-    await readFile(path.join(release.dir, BENCH_RELEASE.tag, name)).then(() => undefined)
+  for (const release of Object.values(releases))
+    for (const name of Object.keys(release.assets))
+      await readFile(path.join(release.dir, release.spec.tag, name)).then(() => undefined)
 
   scratch = path.join(CACHE, 'scratch')
   await rm(scratch, { recursive: true, force: true })
   await mkdir(scratch, { recursive: true })
-  const server = await startServer(release.dir)
-  serverUrl = server.url
-  serverPid = server.pid
+  servers.plain = await startServer(CACHE)
+  servers.capped = await startServer(CACHE, CAP_BYTES_PER_S)
   try {
     // One discarded run of each kind warms the server, the binaries and the page cache; the
     // action's also fills the tool cache that every warm run reuses.
-    log(`warming up (server ${serverUrl})`)
+    log(`warming up (servers ${servers.plain.url}, capped ${servers.capped.url})`)
     warmToolCache = await mkdtemp(path.join(scratch, 'warm-tc-'))
-    await runAction('prepare', warmToolCache)
-    if (ROWS.includes('baseline')) await runBaseline()
+    await runAction('prepare', { toolCache: warmToolCache })
+    if (SELECTED.includes('baseline')) await runBaseline()
 
     const nodeStartup = []
     for (let i = 0; i < RUNS; i++) {
@@ -515,39 +590,47 @@ async function main() {
       nodeStartup.push(r.firstOutputMs)
     }
 
-    const samples = Object.fromEntries(ROWS.map(r => [r, []]))
+    const samples = Object.fromEntries(SELECTED.map(r => [r, []]))
     for (let i = 0; i < RUNS; i++) {
       // The order rotates every round, so no row always runs right after the same other one.
-      const order = ROWS.map((_, j) => ROWS[(i + j) % ROWS.length])
+      const order = SELECTED.map((_, j) => SELECTED[(i + j) % SELECTED.length])
       const parts = []
       for (const row of order) {
         await quiet()
-        const r = await RUNNERS[row]()
+        const r = await ROWS[row].run()
         samples[row].push(r)
         parts.push(`${row} ${(r.wallMs / 1000).toFixed(2)} s`)
       }
       log(`round ${i + 1}/${RUNS}: ${parts.join(', ')}`)
     }
 
-    const rows = Object.fromEntries(ROWS.map(r => [r, summarize(samples[r])]))
+    const rows = Object.fromEntries(SELECTED.map(r => [r, summarize(samples[r])]))
     const ratio = (a, b) => (rows[a] && rows[b] ? round(rows[a].medianS / rows[b].medianS) : null)
-    const actionRuns = [...(samples.cold ?? []), ...(samples.warm ?? [])]
+    const actionRuns = SELECTED.filter(row => ROWS[row].action).flatMap(row => samples[row])
+    const compressed = releases.plain.compressed
+    // What the bytes need at the cap over the action's connections: the CPU fully hidden.
+    const wireS = compressed / (CONNECTIONS * CAP_BYTES_PER_S)
+    const describe = (spec, release) => ({
+      tag: spec.tag,
+      variant: spec.variant,
+      archives: spec.ids.length,
+      files: `each an ${spec.kernelBytes / MiB} MiB kernel and a ${spec.initramfsBytes / MiB} MiB initramfs of incompressible bytes, dtbs for the four boards`,
+      compressedMiB: round(release.compressed / MiB, 1)
+    })
     const result = {
       date: new Date().toISOString(),
       machine: m,
-      release: {
-        tag: BENCH_RELEASE.tag,
-        variant: BENCH_RELEASE.variant,
-        archives: BENCH_RELEASE.ids.length,
-        files: `each an ${BENCH_RELEASE.kernelBytes / MiB} MiB kernel and a ${BENCH_RELEASE.initramfsBytes / MiB} MiB initramfs of incompressible bytes, dtbs for the four boards`,
-        compressedMiB: round(compressed / MiB, 1)
-      },
+      release: describe(BENCH_RELEASE, releases.plain),
+      largeRelease: releases.large ? describe(BENCH_LARGE_RELEASE, releases.large) : null,
       runs: RUNS,
       rows,
+      wireS: round(wireS),
       ratios: {
         coldOverBaseline: ratio('cold', 'baseline'),
+        coldOverFloor: ratio('cold', 'floor'),
         warmOverBaseline: ratio('warm', 'baseline'),
-        coldOverFloor: ratio('cold', 'floor')
+        cappedOverWire: rows['cold-capped'] ? round(rows['cold-capped'].medianS / wireS) : null,
+        cappedOverBaselineCapped: ratio('cold-capped', 'baseline-capped')
       },
       startupMs: actionRuns.length
         ? round(median(actionRuns.map(s => s.firstOutputMs ?? Number.NaN)), 0)
@@ -561,9 +644,7 @@ async function main() {
     log('')
     log(table(result))
     log('')
-    log(
-      `cold / baseline ${fmt(result.ratios.coldOverBaseline)}   warm / baseline ${fmt(result.ratios.warmOverBaseline)}   cold / floor ${fmt(result.ratios.coldOverFloor)}`
-    )
+    log(ratioLine(result))
     log(
       `action start-up ${fmt(result.startupMs, 0)} ms (bare node: ${fmt(result.nodeStartupMs, 0)} ms)`
     )
@@ -576,7 +657,7 @@ async function main() {
     await mkdir(results, { recursive: true })
     await writeFile(path.join(results, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
     const written = ['bench/results/latest.json']
-    if (COMMIT && ROWS.length === ALL_ROWS.length) {
+    if (COMMIT && SELECTED.length === ALL_ROWS.length) {
       await writeFile(path.join(ROOT, 'bench', 'RESULTS.json'), JSON.stringify(result, null, 2))
       await writeFile(path.join(ROOT, 'bench', 'RESULTS.md'), markdown(result))
       prettier(['bench/RESULTS.json', 'bench/RESULTS.md'])
@@ -584,7 +665,7 @@ async function main() {
     }
     log(`wrote ${written.join(', ')} in ${((Date.now() - benchStarted) / 1000).toFixed(0)} s`)
   } finally {
-    server.stop()
+    for (const server of Object.values(servers)) server.stop()
     await rm(scratch, { recursive: true, force: true })
   }
 }
