@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2762);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(481);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2762:
+/***/ 481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39387,70 +39387,6 @@ async function takeLock(lock) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/archive-cache.ts
-
-
-
-
-
-
-/** The record's file name inside an entry; no archive entry may carry it. */
-const RECORD = '.hook-archive.json';
-const CACHE_ARCH = 'any';
-/**
- * The tool cache is keyed by content, never by release tag: hook's `latest` is re-uploaded on
- * every merge, so a tag-keyed entry would serve stale bytes. A semver prerelease carries the
- * SHA-512 (first 256 bits; the full digest is checked against the record on every hit).
- */
-function cacheKey(archive) {
-    return { tool: `hook_${archive.id}`, version: `0.0.0-sha512-${archive.sha512.slice(0, 64)}` };
-}
-async function fromCache(archive) {
-    const { tool, version } = cacheKey(archive);
-    const dir = find(tool, version, CACHE_ARCH);
-    if (dir === '')
-        return undefined;
-    try {
-        const record = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, RECORD), 'utf8'));
-        if (record.sha512 !== archive.sha512)
-            throw new Error('its record names another sha512');
-        for (const f of record.files) {
-            const s = await (0,promises_namespaceObject.stat)(external_node_path_namespaceObject.join(dir, f.name));
-            if (!s.isFile() || s.size !== f.size)
-                throw new Error(`${f.name} is not the recorded ${f.size} bytes`);
-        }
-        info(`${archive.asset}: tool cache hit (sha512 ${archive.sha512.slice(0, 16)}…), ${record.files.length} files, no download`);
-        return { archive, dir, files: record.files, newestMtime: record.newestMtime, cached: true };
-    }
-    catch (err) {
-        warning(`${archive.asset}: ignoring the damaged tool cache entry ${dir} (${describeError(err)}); downloading again`);
-        // Unmarked, it is no longer an entry: this run's verified copy replaces it.
-        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
-        return undefined;
-    }
-}
-/** Moves the verified files into the tool cache; returns where the bundle should link from. */
-async function saveToCache(content) {
-    const { tool, version } = cacheKey(content.archive);
-    const record = {
-        asset: content.archive.asset,
-        sha512: content.archive.sha512,
-        files: content.files,
-        newestMtime: content.newestMtime
-    };
-    try {
-        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(content.dir, RECORD), `${JSON.stringify(record, null, 2)}\n`);
-        const cached = await moveIntoCache(content.dir, tool, version, CACHE_ARCH);
-        return cached === undefined ? content : { ...content, dir: cached };
-    }
-    catch (err) {
-        // The bundle is built from this run's own verified copy; a cache that cannot be written
-        // only costs the next run a download.
-        warning(`${content.archive.asset}: could not save to the tool cache: ${describeError(err)}`);
-        return content;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/checksums.ts
 
 /** Asset names we accept from a release: they end up in paths, URLs and OCI titles. */
@@ -39487,6 +39423,464 @@ function parseChecksums(text, source) {
 }
 function truncate(s) {
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/file-digest.ts
+
+
+/**
+ * Hashing runs on the thread that calls it, so one thread hashes at about one core's speed. A
+ * cache hit must re-hash every cached byte (hundreds of MiB) while staying far cheaper than a
+ * download, so the files are spread over worker threads, one per core. The worker's code is
+ * inline because the action is shipped as one bundled file.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { closeSync, openSync, readSync } = require('node:fs')
+const buffer = Buffer.allocUnsafe(4 << 20)
+parentPort.on('message', ({ id, file }) => {
+  let fd
+  try {
+    fd = openSync(file, 'r')
+    const hash = createHash('sha256')
+    let size = 0
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; size += n)
+      hash.update(buffer.subarray(0, n))
+    parentPort.postMessage({ id, sha256: hash.digest('hex'), size })
+  } catch (err) {
+    parentPort.postMessage({ id, error: err && err.message ? err.message : String(err) })
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+})
+`;
+const MAX_WORKERS = 4;
+const slots = [];
+const queue = [];
+let nextId = 0;
+/** The sha256 of a file, computed on one of a few worker threads shared by the whole run. */
+function sha256OfFile(file) {
+    return new Promise((resolve, reject) => {
+        queue.push({ id: nextId++, file, resolve, reject });
+        dispatch();
+    });
+}
+function dispatch() {
+    while (queue.length > 0) {
+        let slot = slots.find(s => s.task === undefined);
+        if (!slot) {
+            if (slots.length >= Math.min(MAX_WORKERS, (0,external_node_os_namespaceObject.availableParallelism)()))
+                return;
+            slot = spawn();
+        }
+        const task = queue.shift();
+        slot.task = task;
+        // A busy worker keeps the process alive; an idle one must not keep it from exiting.
+        slot.worker.ref();
+        slot.worker.postMessage({ id: task.id, file: task.file });
+    }
+}
+function spawn() {
+    const slot = { worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true }) };
+    slot.worker.unref();
+    slot.worker.on('message', (m) => {
+        const task = slot.task;
+        slot.task = undefined;
+        slot.worker.unref();
+        if (task && task.id === m.id) {
+            if (m.error !== undefined)
+                task.reject(new Error(m.error));
+            else
+                task.resolve({ sha256: m.sha256, size: m.size });
+        }
+        dispatch();
+    });
+    const lost = (err) => {
+        slots.splice(slots.indexOf(slot), 1);
+        slot.task?.reject(err);
+        slot.task = undefined;
+        dispatch();
+    };
+    slot.worker.on('error', lost);
+    slot.worker.on('exit', code => {
+        if (slots.includes(slot))
+            lost(new Error(`hashing worker exited (${code})`));
+    });
+    slots.push(slot);
+    return slot;
+}
+
+;// CONCATENATED MODULE: ./src/variants.ts
+
+// Flavor ids as hook's build system names its outputs (HOOK-RELEASES.md). Boards are not listed
+// here on purpose: they are read from the release.
+const DEFAULT_X86 = 'x86_64';
+const DEFAULT_ARM = 'aarch64';
+const LTS_X86 = 'latest-lts-x86_64';
+const LTS_ARM = 'latest-lts-aarch64';
+const UEFI_ARM = 'armbian-uefi-arm64-edge';
+const UEFI_X86 = 'armbian-uefi-x86-edge';
+const ALL_SUFFIX = '-all';
+const ARCHIVE_ASSET = /^hook_(.+)\.tar\.gz$/;
+// armbian-<board>-<branch>: the branch is the last dash-separated word, the board the rest.
+const ARMBIAN_BOARD = /^armbian-([a-z0-9]+(?:-[a-z0-9]+)*)-([a-z0-9]+)$/;
+const VARIANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] };
+const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'];
+/** Every `hook_<id>.tar.gz` listed in checksum.txt; `.iso` and other assets are not bundles. */
+function releaseArchives(checksums, source) {
+    const archives = [];
+    for (const [asset, sha512] of checksums) {
+        const m = ARCHIVE_ASSET.exec(asset);
+        if (m)
+            archives.push({ id: m[1], asset, sha512 });
+    }
+    if (archives.length === 0) {
+        throw new ActionError(`${source} lists no hook_<id>.tar.gz archive: this is not a hook release`);
+    }
+    return archives.sort((a, b) => compare(a.id, b.id));
+}
+/** The variants a release offers: each base variant whose archives are all present, plus its -all form. */
+function catalog(ids) {
+    return planCatalog(ids).variants;
+}
+/**
+ * Names every variant so that one name means one set of archives, whatever ids a release
+ * brings. A one-branch board is `armbian-<board>` and also answers to its id; a board with
+ * several branches is named by its ids. Board and branch are split at the last dash, so ids
+ * can make two boards claim one name: `armbian-foo-edge` (board foo) is also the short name of
+ * board `foo-edge`, and board `foo-all`'s short name is board foo's `-all` form. Then:
+ * - a short name (or its -all form) that anything else also answers to is given to nobody:
+ *   those boards are named by their ids, as if they had several branches; so is a board
+ *   whose one branch is called "all" (its id is its short name's -all form);
+ * - an id that is still some other variant's name (only a branch literally called "all", or
+ *   an id equal to a fixed flavor's name, can do that) gets no variant of its own, and the
+ *   caller warns; its archive is still part of every -all bundle.
+ * Every rule is symmetric, so the result does not depend on the order of the ids.
+ */
+function planCatalog(ids) {
+    const have = new Set(ids);
+    const fixed = [];
+    const addFixed = (name, arm, x86) => {
+        if (have.has(arm) && have.has(x86))
+            fixed.push({ name, archives: arm === x86 ? [arm] : [arm, x86], arm, x86, owner: name });
+    };
+    addFixed('default', DEFAULT_ARM, DEFAULT_X86);
+    addFixed('lts', LTS_ARM, LTS_X86);
+    addFixed('armbian-uefi', UEFI_ARM, UEFI_X86);
+    const branches = new Map();
+    for (const id of [...have].sort(compare)) {
+        const m = ARMBIAN_BOARD.exec(id);
+        if (!m || id.startsWith('armbian-uefi-') || !have.has(UEFI_X86))
+            continue;
+        branches.set(m[1], [...(branches.get(m[1]) ?? []), id]);
+    }
+    const boards = [...branches].flatMap(([board, boardIds]) => boardIds.map(id => ({ id, short: boardIds.length === 1 ? `armbian-${board}` : undefined })));
+    // Who answers to a name: every name a variant could be asked by, with its -all form.
+    const claims = new Map();
+    const claim = (name, owner) => {
+        for (const n of [name, name + ALL_SUFFIX])
+            claims.set(n, (claims.get(n) ?? new Set()).add(owner));
+    };
+    const contested = (name, owner) => [...(claims.get(name) ?? [])].some(o => o !== owner);
+    for (const f of fixed)
+        claim(f.name, f.owner);
+    for (const b of boards) {
+        claim(b.id, b.id);
+        if (b.short)
+            claim(b.short, b.id);
+    }
+    const named = boards.map(b => {
+        const keepShort = b.short !== undefined &&
+            // Branch "all": the id, which the board also answers to, would be the short name's -all.
+            b.short + ALL_SUFFIX !== b.id &&
+            !contested(b.short, b.id) &&
+            !contested(b.short + ALL_SUFFIX, b.id);
+        return { id: b.id, name: keepShort ? b.short : b.id, aliases: keepShort ? [b.id] : [] };
+    });
+    claims.clear();
+    for (const f of fixed)
+        claim(f.name, f.owner);
+    for (const b of named)
+        for (const n of [b.name, ...b.aliases])
+            claim(n, b.id);
+    const unnamed = [];
+    const bases = [...fixed];
+    for (const b of named) {
+        // A plain name another variant answers to (as its -all form, or a fixed flavor's name).
+        const clash = [b.name, ...b.aliases].find(n => contested(n, b.id));
+        const fixedClash = [b.name, ...b.aliases]
+            .flatMap(n => [n, n + ALL_SUFFIX])
+            .find(n => fixed.some(f => [...(claims.get(n) ?? [])].includes(f.owner)));
+        if (clash !== undefined || fixedClash !== undefined) {
+            unnamed.push(`hook_${b.id}.tar.gz gets no variant of its own: its name ${clash ?? fixedClash} is already another variant's name; it is still part of every -all variant`);
+            continue;
+        }
+        bases.push({
+            name: b.name,
+            aliases: b.aliases,
+            archives: [b.id, UEFI_X86],
+            arm: b.id,
+            x86: UEFI_X86,
+            owner: b.id
+        });
+    }
+    const everything = [...have].sort(compare);
+    const variants = bases.flatMap(({ owner: _owner, ...base }) => [
+        base,
+        {
+            ...base,
+            name: base.name + ALL_SUFFIX,
+            ...(base.aliases === undefined ? {} : { aliases: base.aliases.map(a => a + ALL_SUFFIX) }),
+            // The default flavor's files already carry the standard names; next to another flavor
+            // they would collide with its links.
+            archives: unique([
+                ...base.archives,
+                ...everything.filter(id => base.name === 'default' || (id !== DEFAULT_X86 && id !== DEFAULT_ARM))
+            ])
+        }
+    ]);
+    const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])]);
+    if (new Set(names).size !== names.length)
+        throw new Error(`internal: variant names collide: ${names.join(', ')}`);
+    return { variants: variants.sort((a, b) => compare(a.name, b.name)), unnamed };
+}
+/**
+ * Turns a requested variant into its definition: its canonical name or an alias (the
+ * `armbian-<board>-<branch>` form of a one-branch board); anything else is an error that lists
+ * what exists.
+ */
+function resolveVariant(requested, variants) {
+    const names = variants.map(v => v.name);
+    if (!VARIANT_NAME.test(requested)) {
+        throw new ActionError(`variant ${JSON.stringify(requested)} is not a variant name (lower-case letters, digits and "-"); this release offers: ${names.join(', ')}`);
+    }
+    const found = variants.find(v => v.name === requested || (v.aliases ?? []).includes(requested));
+    if (found)
+        return found;
+    const all = requested.endsWith(ALL_SUFFIX) ? ALL_SUFFIX : '';
+    const base = requested.slice(0, requested.length - all.length);
+    // The short name of a board that is named by its ids here.
+    const perBranch = variants.filter(v => {
+        const m = isBoard(v) ? ARMBIAN_BOARD.exec(v.arm) : null;
+        return m !== null && `armbian-${m[1]}` === base && v.name === v.arm + all;
+    });
+    if (perBranch.length > 1) {
+        throw new ActionError(`variant ${requested} is ambiguous: that board has several kernel branches; use one of: ${perBranch.map(v => v.name).join(', ')}`);
+    }
+    if (perBranch.length === 1) {
+        throw new ActionError(`variant ${requested} is not a name in this release: another board's name collides with it, so that board is offered as ${perBranch[0].name}; use that`);
+    }
+    throw new ActionError(`variant ${JSON.stringify(requested)} is not offered by this release; available: ${names.join(', ')}`);
+}
+function isBoard(v) {
+    return ARMBIAN_BOARD.test(v.arm) && !v.arm.startsWith('armbian-uefi-');
+}
+/** What a bundle needs: the archives to fetch and the standard-name links to make. */
+function planBundle(variant, archives) {
+    const byId = new Map(archives.map(a => [a.id, a]));
+    const chosen = variant.archives.map(id => {
+        const archive = byId.get(id);
+        if (!archive)
+            throw new Error(`internal: variant ${variant.name} needs unknown archive ${id}`);
+        return archive;
+    });
+    const realFiles = new Set(chosen.flatMap(a => BOOT_FILE_KINDS.map(kind => `${kind}-${a.id}`)));
+    const links = [];
+    for (const side of ['arm', 'x86']) {
+        for (const arch of STANDARD_ARCHES[side]) {
+            for (const kind of BOOT_FILE_KINDS) {
+                const name = `${kind}-${arch}`;
+                const target = `${kind}-${variant[side]}`;
+                if (name !== target && !realFiles.has(name))
+                    links.push({ name, target });
+            }
+        }
+    }
+    return {
+        variant: variant.name,
+        archives: chosen,
+        links: links.sort((a, b) => compare(a.name, b.name))
+    };
+}
+/** The files an archive must contain, by hook's naming. */
+function requiredFiles(id) {
+    return BOOT_FILE_KINDS.map(kind => `${kind}-${id}`);
+}
+/**
+ * The architecture whose standard name `name` is, when archive `id` may not carry it. The bundle
+ * makes the standard names itself, as links to the variant's chosen kernel and initramfs; an
+ * archive may hold one only as its own boot file, as hook's default flavor does (vmlinuz-x86_64
+ * in hook_x86_64.tar.gz), or it would be published as that architecture's boot file.
+ */
+function foreignStandardName(id, name) {
+    if (requiredFiles(id).includes(name))
+        return undefined;
+    for (const side of ['arm', 'x86']) {
+        for (const arch of STANDARD_ARCHES[side]) {
+            if (BOOT_FILE_KINDS.some(kind => name === `${kind}-${arch}`))
+                return STANDARD_ARCHES[side][0];
+        }
+    }
+    return undefined;
+}
+function unique(items) {
+    return [...new Set(items)];
+}
+/** Byte-wise order, independent of the runner's locale. */
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/archive-cache.ts
+
+
+
+
+
+
+
+
+
+/** The record's file name inside an entry; no archive entry may carry it. */
+const RECORD = '.hook-archive.json';
+const CACHE_ARCH = 'any';
+/** A hook archive: `hook_<id>`, holding at least its kernel and initramfs. */
+function archiveKind(archive) {
+    return { tool: `hook_${archive.id}`, required: requiredFiles(archive.id) };
+}
+/**
+ * The tool cache is keyed by content, never by release tag: hook's `latest` is re-uploaded on
+ * every merge, so a tag-keyed entry would serve stale bytes. A semver prerelease carries the
+ * SHA-512 (first 256 bits; the full digest is checked against the record on every hit).
+ */
+function cacheVersion(asset) {
+    return `0.0.0-sha512-${asset.sha512.slice(0, 64)}`;
+}
+/**
+ * Serves an entry only after proving it holds the bytes recorded when the archive was verified:
+ * on a self-hosted runner every job of every repository can write the tool cache, and a later
+ * step of a job can write through the bundle's hard links into it. Anything else evicts it.
+ */
+async function fromCache(archive, kind = archiveKind(archive)) {
+    const dir = find(kind.tool, cacheVersion(archive), CACHE_ARCH);
+    if (dir === '')
+        return undefined;
+    let record;
+    try {
+        record = await verifyEntry(dir, archive, kind);
+    }
+    catch (err) {
+        await evict(archive, dir, describeError(err));
+        return undefined;
+    }
+    info(`${archive.asset}: tool cache hit (sha512 ${archive.sha512.slice(0, 16)}…), ${record.files.length} files, sha256 re-verified, no download`);
+    return { archive, dir, files: record.files, newestMtime: record.newestMtime, cached: true };
+}
+async function verifyEntry(dir, archive, kind) {
+    const text = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, RECORD), 'utf8').catch((err) => {
+        throw new Error(`its record cannot be read (${code(err)})`);
+    });
+    const record = parseRecord(text, archive);
+    const names = new Set(record.files.map(f => f.name));
+    for (const name of kind.required)
+        if (!names.has(name))
+            throw new Error(`its record lacks ${name}`);
+    for (const name of await (0,promises_namespaceObject.readdir)(dir)) {
+        if (name !== RECORD && !names.has(name))
+            throw new Error(`it holds an unexpected ${name}`);
+    }
+    await Promise.all(record.files.map(async (f) => {
+        const where = external_node_path_namespaceObject.join(dir, f.name);
+        const s = await (0,promises_namespaceObject.lstat)(where).catch(() => undefined);
+        if (!s)
+            throw new Error(`${f.name} is missing`);
+        if (!s.isFile() || s.size !== f.size)
+            throw new Error(`${f.name} is not the recorded ${f.size} bytes`);
+        const digest = await sha256OfFile(where).catch((err) => {
+            throw new Error(`${f.name} cannot be read (${describeError(err)})`);
+        });
+        if (digest.sha256 !== f.sha256 || digest.size !== f.size)
+            throw new Error(`${f.name} no longer has the recorded sha256 ${f.sha256}`);
+    }));
+    return record;
+}
+/** The record is data anyone could have written: every field is checked before use. */
+function parseRecord(text, archive) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new Error('its record is not JSON');
+    }
+    const r = parsed;
+    if (!r || r.asset !== archive.asset || r.sha512 !== archive.sha512)
+        throw new Error('its record names another asset or sha512');
+    if (typeof r.newestMtime !== 'number' || !Number.isFinite(r.newestMtime))
+        throw new Error('its record has no newestMtime');
+    const files = r.files;
+    const valid = (f) => typeof f.name === 'string' &&
+        SAFE_NAME.test(f.name) &&
+        f.name !== RECORD &&
+        Number.isSafeInteger(f.size) &&
+        (f.size ?? -1) >= 0 &&
+        typeof f.sha256 === 'string' &&
+        /^[0-9a-f]{64}$/.test(f.sha256);
+    if (!Array.isArray(files) ||
+        files.length === 0 ||
+        !files.every(valid) ||
+        new Set(files.map(f => f.name)).size !== files.length)
+        throw new Error('its record lists no valid files');
+    return {
+        asset: r.asset,
+        sha512: r.sha512,
+        newestMtime: r.newestMtime,
+        files: files.map(f => ({ name: f.name, size: f.size, sha256: f.sha256 }))
+    };
+}
+/**
+ * Unmarked, the entry is no longer one (tc.find looks for the marker), and this run's verified
+ * copy replaces it. An entry this job may not remove (another user's, a read-only cache) must not
+ * fail this run or every later one: the run goes on with its own verified copy.
+ */
+async function evict(archive, dir, why) {
+    try {
+        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
+    }
+    catch (err) {
+        warning(`${archive.asset}: the damaged tool cache entry ${dir} (${why}) cannot be removed (${code(err)}); downloading again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`);
+        return;
+    }
+    warning(`${archive.asset}: ignoring the damaged tool cache entry ${dir} (${why}); downloading again`);
+}
+function code(err) {
+    return err.code ?? describeError(err);
+}
+/** Moves the verified files into the tool cache; returns where the bundle should link from. */
+async function saveToCache(content, kind = archiveKind(content.archive)) {
+    const record = {
+        asset: content.archive.asset,
+        sha512: content.archive.sha512,
+        files: content.files,
+        newestMtime: content.newestMtime
+    };
+    try {
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(content.dir, RECORD), `${JSON.stringify(record, null, 2)}\n`);
+        const cached = await moveIntoCache(content.dir, kind.tool, cacheVersion(content.archive), CACHE_ARCH);
+        return cached === undefined ? content : { ...content, dir: cached };
+    }
+    catch (err) {
+        // The bundle is built from this run's own verified copy; a cache that cannot be written
+        // only costs the next run a download.
+        warning(`${content.archive.asset}: could not save to the tool cache: ${describeError(err)}; this run uses its own verified copy, the next one downloads again`);
+        return content;
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -39745,228 +40139,6 @@ async function mapLimit(items, limit, work) {
     if (failure)
         throw failure.err;
     return results;
-}
-
-;// CONCATENATED MODULE: ./src/variants.ts
-
-// Flavor ids as hook's build system names its outputs (HOOK-RELEASES.md). Boards are not listed
-// here on purpose: they are read from the release.
-const DEFAULT_X86 = 'x86_64';
-const DEFAULT_ARM = 'aarch64';
-const LTS_X86 = 'latest-lts-x86_64';
-const LTS_ARM = 'latest-lts-aarch64';
-const UEFI_ARM = 'armbian-uefi-arm64-edge';
-const UEFI_X86 = 'armbian-uefi-x86-edge';
-const ALL_SUFFIX = '-all';
-const ARCHIVE_ASSET = /^hook_(.+)\.tar\.gz$/;
-// armbian-<board>-<branch>: the branch is the last dash-separated word, the board the rest.
-const ARMBIAN_BOARD = /^armbian-([a-z0-9]+(?:-[a-z0-9]+)*)-([a-z0-9]+)$/;
-const VARIANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] };
-const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'];
-/** Every `hook_<id>.tar.gz` listed in checksum.txt; `.iso` and other assets are not bundles. */
-function releaseArchives(checksums, source) {
-    const archives = [];
-    for (const [asset, sha512] of checksums) {
-        const m = ARCHIVE_ASSET.exec(asset);
-        if (m)
-            archives.push({ id: m[1], asset, sha512 });
-    }
-    if (archives.length === 0) {
-        throw new ActionError(`${source} lists no hook_<id>.tar.gz archive: this is not a hook release`);
-    }
-    return archives.sort((a, b) => compare(a.id, b.id));
-}
-/** The variants a release offers: each base variant whose archives are all present, plus its -all form. */
-function catalog(ids) {
-    return planCatalog(ids).variants;
-}
-/**
- * Names every variant so that one name means one set of archives, whatever ids a release
- * brings. A one-branch board is `armbian-<board>` and also answers to its id; a board with
- * several branches is named by its ids. Board and branch are split at the last dash, so ids
- * can make two boards claim one name: `armbian-foo-edge` (board foo) is also the short name of
- * board `foo-edge`, and board `foo-all`'s short name is board foo's `-all` form. Then:
- * - a short name (or its -all form) that anything else also answers to is given to nobody:
- *   those boards are named by their ids, as if they had several branches; so is a board
- *   whose one branch is called "all" (its id is its short name's -all form);
- * - an id that is still some other variant's name (only a branch literally called "all", or
- *   an id equal to a fixed flavor's name, can do that) gets no variant of its own, and the
- *   caller warns; its archive is still part of every -all bundle.
- * Every rule is symmetric, so the result does not depend on the order of the ids.
- */
-function planCatalog(ids) {
-    const have = new Set(ids);
-    const fixed = [];
-    const addFixed = (name, arm, x86) => {
-        if (have.has(arm) && have.has(x86))
-            fixed.push({ name, archives: arm === x86 ? [arm] : [arm, x86], arm, x86, owner: name });
-    };
-    addFixed('default', DEFAULT_ARM, DEFAULT_X86);
-    addFixed('lts', LTS_ARM, LTS_X86);
-    addFixed('armbian-uefi', UEFI_ARM, UEFI_X86);
-    const branches = new Map();
-    for (const id of [...have].sort(compare)) {
-        const m = ARMBIAN_BOARD.exec(id);
-        if (!m || id.startsWith('armbian-uefi-') || !have.has(UEFI_X86))
-            continue;
-        branches.set(m[1], [...(branches.get(m[1]) ?? []), id]);
-    }
-    const boards = [...branches].flatMap(([board, boardIds]) => boardIds.map(id => ({ id, short: boardIds.length === 1 ? `armbian-${board}` : undefined })));
-    // Who answers to a name: every name a variant could be asked by, with its -all form.
-    const claims = new Map();
-    const claim = (name, owner) => {
-        for (const n of [name, name + ALL_SUFFIX])
-            claims.set(n, (claims.get(n) ?? new Set()).add(owner));
-    };
-    const contested = (name, owner) => [...(claims.get(name) ?? [])].some(o => o !== owner);
-    for (const f of fixed)
-        claim(f.name, f.owner);
-    for (const b of boards) {
-        claim(b.id, b.id);
-        if (b.short)
-            claim(b.short, b.id);
-    }
-    const named = boards.map(b => {
-        const keepShort = b.short !== undefined &&
-            // Branch "all": the id, which the board also answers to, would be the short name's -all.
-            b.short + ALL_SUFFIX !== b.id &&
-            !contested(b.short, b.id) &&
-            !contested(b.short + ALL_SUFFIX, b.id);
-        return { id: b.id, name: keepShort ? b.short : b.id, aliases: keepShort ? [b.id] : [] };
-    });
-    claims.clear();
-    for (const f of fixed)
-        claim(f.name, f.owner);
-    for (const b of named)
-        for (const n of [b.name, ...b.aliases])
-            claim(n, b.id);
-    const unnamed = [];
-    const bases = [...fixed];
-    for (const b of named) {
-        // A plain name another variant answers to (as its -all form, or a fixed flavor's name).
-        const clash = [b.name, ...b.aliases].find(n => contested(n, b.id));
-        const fixedClash = [b.name, ...b.aliases]
-            .flatMap(n => [n, n + ALL_SUFFIX])
-            .find(n => fixed.some(f => [...(claims.get(n) ?? [])].includes(f.owner)));
-        if (clash !== undefined || fixedClash !== undefined) {
-            unnamed.push(`hook_${b.id}.tar.gz gets no variant of its own: its name ${clash ?? fixedClash} is already another variant's name; it is still part of every -all variant`);
-            continue;
-        }
-        bases.push({
-            name: b.name,
-            aliases: b.aliases,
-            archives: [b.id, UEFI_X86],
-            arm: b.id,
-            x86: UEFI_X86,
-            owner: b.id
-        });
-    }
-    const everything = [...have].sort(compare);
-    const variants = bases.flatMap(({ owner: _owner, ...base }) => [
-        base,
-        {
-            ...base,
-            name: base.name + ALL_SUFFIX,
-            ...(base.aliases === undefined ? {} : { aliases: base.aliases.map(a => a + ALL_SUFFIX) }),
-            // The default flavor's files already carry the standard names; next to another flavor
-            // they would collide with its links.
-            archives: unique([
-                ...base.archives,
-                ...everything.filter(id => base.name === 'default' || (id !== DEFAULT_X86 && id !== DEFAULT_ARM))
-            ])
-        }
-    ]);
-    const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])]);
-    if (new Set(names).size !== names.length)
-        throw new Error(`internal: variant names collide: ${names.join(', ')}`);
-    return { variants: variants.sort((a, b) => compare(a.name, b.name)), unnamed };
-}
-/**
- * Turns a requested variant into its definition: its canonical name or an alias (the
- * `armbian-<board>-<branch>` form of a one-branch board); anything else is an error that lists
- * what exists.
- */
-function resolveVariant(requested, variants) {
-    const names = variants.map(v => v.name);
-    if (!VARIANT_NAME.test(requested)) {
-        throw new ActionError(`variant ${JSON.stringify(requested)} is not a variant name (lower-case letters, digits and "-"); this release offers: ${names.join(', ')}`);
-    }
-    const found = variants.find(v => v.name === requested || (v.aliases ?? []).includes(requested));
-    if (found)
-        return found;
-    const all = requested.endsWith(ALL_SUFFIX) ? ALL_SUFFIX : '';
-    const base = requested.slice(0, requested.length - all.length);
-    // The short name of a board that is named by its ids here.
-    const perBranch = variants.filter(v => {
-        const m = isBoard(v) ? ARMBIAN_BOARD.exec(v.arm) : null;
-        return m !== null && `armbian-${m[1]}` === base && v.name === v.arm + all;
-    });
-    if (perBranch.length > 1) {
-        throw new ActionError(`variant ${requested} is ambiguous: that board has several kernel branches; use one of: ${perBranch.map(v => v.name).join(', ')}`);
-    }
-    if (perBranch.length === 1) {
-        throw new ActionError(`variant ${requested} is not a name in this release: another board's name collides with it, so that board is offered as ${perBranch[0].name}; use that`);
-    }
-    throw new ActionError(`variant ${JSON.stringify(requested)} is not offered by this release; available: ${names.join(', ')}`);
-}
-function isBoard(v) {
-    return ARMBIAN_BOARD.test(v.arm) && !v.arm.startsWith('armbian-uefi-');
-}
-/** What a bundle needs: the archives to fetch and the standard-name links to make. */
-function planBundle(variant, archives) {
-    const byId = new Map(archives.map(a => [a.id, a]));
-    const chosen = variant.archives.map(id => {
-        const archive = byId.get(id);
-        if (!archive)
-            throw new Error(`internal: variant ${variant.name} needs unknown archive ${id}`);
-        return archive;
-    });
-    const realFiles = new Set(chosen.flatMap(a => BOOT_FILE_KINDS.map(kind => `${kind}-${a.id}`)));
-    const links = [];
-    for (const side of ['arm', 'x86']) {
-        for (const arch of STANDARD_ARCHES[side]) {
-            for (const kind of BOOT_FILE_KINDS) {
-                const name = `${kind}-${arch}`;
-                const target = `${kind}-${variant[side]}`;
-                if (name !== target && !realFiles.has(name))
-                    links.push({ name, target });
-            }
-        }
-    }
-    return {
-        variant: variant.name,
-        archives: chosen,
-        links: links.sort((a, b) => compare(a.name, b.name))
-    };
-}
-/** The files an archive must contain, by hook's naming. */
-function requiredFiles(id) {
-    return BOOT_FILE_KINDS.map(kind => `${kind}-${id}`);
-}
-/**
- * The architecture whose standard name `name` is, when archive `id` may not carry it. The bundle
- * makes the standard names itself, as links to the variant's chosen kernel and initramfs; an
- * archive may hold one only as its own boot file, as hook's default flavor does (vmlinuz-x86_64
- * in hook_x86_64.tar.gz), or it would be published as that architecture's boot file.
- */
-function foreignStandardName(id, name) {
-    if (requiredFiles(id).includes(name))
-        return undefined;
-    for (const side of ['arm', 'x86']) {
-        for (const arch of STANDARD_ARCHES[side]) {
-            if (BOOT_FILE_KINDS.some(kind => name === `${kind}-${arch}`))
-                return STANDARD_ARCHES[side][0];
-        }
-    }
-    return undefined;
-}
-function unique(items) {
-    return [...new Set(items)];
-}
-/** Byte-wise order, independent of the runner's locale. */
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/archive.ts
@@ -40845,8 +41017,6 @@ function redactCredentials(value) {
     return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/oras-release.ts
 /**
  * What the oras project publishes, kept apart from the code that installs it (as setup-oras
@@ -40971,9 +41141,12 @@ async function stopOras(graceMs = 1000) {
 
 
 
+const ORAS_RECORD = '.hook-oras.json';
 /**
- * Installs oras through the tool cache: a cached copy means no network at all; otherwise the
- * archive is downloaded, its sha256 checked (pinned, given, or from the release's checksums
+ * Installs oras through the tool cache. A cached copy is run only after its binary's sha256 is
+ * proved to be the one recorded when its archive passed the expected sha256: any job on a
+ * self-hosted runner can write the tool cache, and oras receives the registry password. The
+ * archive is otherwise downloaded, checked (pinned, given, or from the release's checksums
  * file), extracted and cached. Returns the absolute path of the binary.
  */
 async function installOras(inputs, timeoutMs) {
@@ -40992,15 +41165,23 @@ async function installOras(inputs, timeoutMs) {
     const cacheVersion = inputs.checksum === undefined
         ? inputs.version
         : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`;
-    const cached = find('oras', cacheVersion, external_node_os_namespaceObject.arch());
-    if (cached !== '') {
-        info(`oras ${cacheVersion}: tool cache hit at ${cached}, no download`);
-        return external_node_path_namespaceObject.join(cached, binaryName);
-    }
-    const url = inputs.url ?? asset.url;
+    // Known before the cache is looked at: a hit is bound to it. Without pinned data for this
+    // version that costs fetching the small checksums file on every run.
     const expected = inputs.checksum ??
         PINNED_SHA256[asset.name] ??
         (await officialChecksum(asset.checksumsUrl, asset.name, timeoutMs));
+    const what = `oras ${cacheVersion}`;
+    const cached = find('oras', cacheVersion, external_node_os_namespaceObject.arch());
+    if (cached !== '') {
+        const binary = external_node_path_namespaceObject.join(cached, binaryName);
+        const damage = await checkCachedOras(cached, binary, expected);
+        if (damage === undefined) {
+            info(`${what}: tool cache hit at ${cached}, binary sha256 re-verified, no download`);
+            return binary;
+        }
+        await evictOras(what, cached, damage);
+    }
+    const url = inputs.url ?? asset.url;
     const started = Date.now();
     const archive = await download(url, `oras ${inputs.version} archive`, timeoutMs);
     try {
@@ -41024,8 +41205,23 @@ async function installOras(inputs, timeoutMs) {
             throw new ActionError(`oras archive ${url} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
         }
         await (0,promises_namespaceObject.chmod)(binary, 0o755);
-        const dir = await cacheDirOnce(extracted, 'oras', cacheVersion, external_node_os_namespaceObject.arch());
+        const record = {
+            archiveSha256: expected,
+            binary: binaryName,
+            binarySha256: await sha256File(binary)
+        };
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(extracted, ORAS_RECORD), `${JSON.stringify(record, null, 2)}\n`);
         info(`oras ${inputs.version}: downloaded and sha256 verified in ${Date.now() - started} ms`);
+        let dir;
+        try {
+            dir = await cacheDirOnce(extracted, 'oras', cacheVersion, external_node_os_namespaceObject.arch());
+        }
+        catch (err) {
+            // The run's own verified copy (in RUNNER_TEMP, which lives as long as the job) serves
+            // this job; a tool cache that cannot be written only costs the next job a download.
+            warning(`${what}: could not save to the tool cache: ${describeError(err)}; this run uses its own verified copy, the next one downloads again`);
+            return binary;
+        }
         if (dir === undefined)
             return binary;
         await (0,promises_namespaceObject.rm)(extracted, { recursive: true, force: true });
@@ -41034,6 +41230,41 @@ async function installOras(inputs, timeoutMs) {
     finally {
         await (0,promises_namespaceObject.rm)(archive, { force: true });
     }
+}
+/** Why a cached oras may not be run, or undefined when it is the recorded binary. */
+async function checkCachedOras(dir, binary, expected) {
+    let record;
+    try {
+        record = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, ORAS_RECORD), 'utf8'));
+    }
+    catch (err) {
+        return `its record cannot be read (${err.code ?? describeError(err)})`;
+    }
+    if (record?.archiveSha256 !== expected)
+        return `its record was made for another archive than sha256 ${expected}`;
+    if (record.binary !== external_node_path_namespaceObject.basename(binary))
+        return `its record names another binary`;
+    let actual;
+    try {
+        actual = await sha256File(binary);
+    }
+    catch (err) {
+        return `${external_node_path_namespaceObject.basename(binary)} cannot be read (${err.code ?? describeError(err)})`;
+    }
+    if (actual !== record.binarySha256)
+        return `${external_node_path_namespaceObject.basename(binary)} has sha256 ${actual}, recorded ${String(record.binarySha256)}`;
+    return undefined;
+}
+/** As for archives: a damaged entry this job cannot remove must not fail this or later runs. */
+async function evictOras(what, dir, why) {
+    try {
+        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
+    }
+    catch (err) {
+        warning(`${what}: the damaged tool cache entry ${dir} (${why}) cannot be removed (${err.code ?? describeError(err)}); installing again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`);
+        return;
+    }
+    warning(`${what}: ignoring the damaged tool cache entry ${dir} (${why}); never running it, installing again`);
 }
 async function officialChecksum(checksumsUrl, asset, timeoutMs) {
     const file = await download(checksumsUrl, 'oras checksums file', timeoutMs);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
-import { access, chmod, readFile, rm } from 'node:fs/promises'
+import { access, chmod, readFile, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -22,9 +22,21 @@ import {
 } from './oras-release.js'
 import { runOras, type OrasOutput } from './oras-process.js'
 
+/** Written into the cached oras directory once its archive's sha256 was verified. */
+interface OrasRecord {
+  /** The sha256 the archive was verified against (pinned, given, or official checksums file). */
+  archiveSha256: string
+  binary: string
+  binarySha256: string
+}
+
+const ORAS_RECORD = '.hook-oras.json'
+
 /**
- * Installs oras through the tool cache: a cached copy means no network at all; otherwise the
- * archive is downloaded, its sha256 checked (pinned, given, or from the release's checksums
+ * Installs oras through the tool cache. A cached copy is run only after its binary's sha256 is
+ * proved to be the one recorded when its archive passed the expected sha256: any job on a
+ * self-hosted runner can write the tool cache, and oras receives the registry password. The
+ * archive is otherwise downloaded, checked (pinned, given, or from the release's checksums
  * file), extracted and cached. Returns the absolute path of the binary.
  */
 export async function installOras(inputs: OrasInputs, timeoutMs: number): Promise<string> {
@@ -43,17 +55,25 @@ export async function installOras(inputs: OrasInputs, timeoutMs: number): Promis
     inputs.checksum === undefined
       ? inputs.version
       : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`
-  const cached = tc.find('oras', cacheVersion, os.arch())
-  if (cached !== '') {
-    core.info(`oras ${cacheVersion}: tool cache hit at ${cached}, no download`)
-    return path.join(cached, binaryName)
-  }
-
-  const url = inputs.url ?? asset!.url
+  // Known before the cache is looked at: a hit is bound to it. Without pinned data for this
+  // version that costs fetching the small checksums file on every run.
   const expected =
     inputs.checksum ??
     PINNED_SHA256[asset!.name] ??
     (await officialChecksum(asset!.checksumsUrl, asset!.name, timeoutMs))
+  const what = `oras ${cacheVersion}`
+  const cached = tc.find('oras', cacheVersion, os.arch())
+  if (cached !== '') {
+    const binary = path.join(cached, binaryName)
+    const damage = await checkCachedOras(cached, binary, expected)
+    if (damage === undefined) {
+      core.info(`${what}: tool cache hit at ${cached}, binary sha256 re-verified, no download`)
+      return binary
+    }
+    await evictOras(what, cached, damage)
+  }
+
+  const url = inputs.url ?? asset!.url
   const started = Date.now()
   const archive = await download(url, `oras ${inputs.version} archive`, timeoutMs)
   try {
@@ -79,16 +99,73 @@ export async function installOras(inputs: OrasInputs, timeoutMs: number): Promis
       )
     }
     await chmod(binary, 0o755)
-    const dir = await cacheDirOnce(extracted, 'oras', cacheVersion, os.arch())
+    const record: OrasRecord = {
+      archiveSha256: expected,
+      binary: binaryName,
+      binarySha256: await sha256File(binary)
+    }
+    await writeFile(path.join(extracted, ORAS_RECORD), `${JSON.stringify(record, null, 2)}\n`)
     core.info(
       `oras ${inputs.version}: downloaded and sha256 verified in ${Date.now() - started} ms`
     )
+    let dir: string | undefined
+    try {
+      dir = await cacheDirOnce(extracted, 'oras', cacheVersion, os.arch())
+    } catch (err) {
+      // The run's own verified copy (in RUNNER_TEMP, which lives as long as the job) serves
+      // this job; a tool cache that cannot be written only costs the next job a download.
+      core.warning(
+        `${what}: could not save to the tool cache: ${describeError(err)}; this run uses its own verified copy, the next one downloads again`
+      )
+      return binary
+    }
     if (dir === undefined) return binary
     await rm(extracted, { recursive: true, force: true })
     return path.join(dir, binaryName)
   } finally {
     await rm(archive, { force: true })
   }
+}
+
+/** Why a cached oras may not be run, or undefined when it is the recorded binary. */
+async function checkCachedOras(
+  dir: string,
+  binary: string,
+  expected: string
+): Promise<string | undefined> {
+  let record: Partial<OrasRecord>
+  try {
+    record = JSON.parse(await readFile(path.join(dir, ORAS_RECORD), 'utf8')) as OrasRecord
+  } catch (err) {
+    return `its record cannot be read (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`
+  }
+  if (record?.archiveSha256 !== expected)
+    return `its record was made for another archive than sha256 ${expected}`
+  if (record.binary !== path.basename(binary)) return `its record names another binary`
+  let actual: string
+  try {
+    actual = await sha256File(binary)
+  } catch (err) {
+    return `${path.basename(binary)} cannot be read (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`
+  }
+  if (actual !== record.binarySha256)
+    return `${path.basename(binary)} has sha256 ${actual}, recorded ${String(record.binarySha256)}`
+  return undefined
+}
+
+/** As for archives: a damaged entry this job cannot remove must not fail this or later runs. */
+async function evictOras(what: string, dir: string, why: string): Promise<void> {
+  try {
+    await rm(`${dir}.complete`, { force: true })
+  } catch (err) {
+    core.warning(
+      `${what}: the damaged tool cache entry ${dir} (${why}) cannot be removed (${(err as NodeJS.ErrnoException).code ?? describeError(err)}); installing again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`
+    )
+    return
+  }
+  core.warning(
+    `${what}: ignoring the damaged tool cache entry ${dir} (${why}); never running it, installing again`
+  )
 }
 
 async function officialChecksum(

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { chown, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -41,6 +41,11 @@ export interface RunOptions {
   cwd?: string
   /** Called with the action's process once it runs (e.g. to signal it as the runner would). */
   onStart?: (child: ChildProcess) => void
+  /**
+   * Run as this user (the tests run as root, whom permissions do not stop): the scratch files
+   * and the run's own RUNNER_TEMP are handed to it; a given toolCache is left as it is.
+   */
+  user?: { uid: number; gid: number }
 }
 
 let actionDefaults: Record<string, string> | undefined
@@ -112,11 +117,17 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     ...opts.env
   }
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
+  if (opts.user) {
+    const { uid, gid } = opts.user
+    for (const p of [scratch, outputFile, summaryFile, pathFile]) await chown(p, uid, gid)
+    if (opts.temp === undefined) await chown(env['RUNNER_TEMP']!, uid, gid)
+  }
 
   const started = Date.now()
   const child = spawn(opts.node ?? process.execPath, [opts.dist ?? DIST], {
     env,
-    cwd: opts.cwd ?? scratch
+    cwd: opts.cwd ?? scratch,
+    ...(opts.user ?? {})
   })
   opts.onStart?.(child)
   let stdout = ''
