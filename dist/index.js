@@ -39286,6 +39286,8 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * An error whose message is meant for the workflow author: one line saying what was wrong and
@@ -39311,7 +39313,13 @@ function describeError(err) {
 
 
 
-/** A lock older than this belongs to a job that died; anything real takes seconds. */
+
+
+/**
+ * A lock whose owner cannot be checked (another host sharing the cache, another PID namespace, a
+ * lock without an owner record) is taken over only when it is older than this; writing an entry
+ * takes seconds.
+ */
 const STALE_LOCK_MS = 15 * 60 * 1000;
 /**
  * Writes a tool cache entry at most once per runner. tc.cacheDir first deletes the entry it is
@@ -39326,7 +39334,8 @@ async function cacheOnce(tool, version, arch, save) {
         return undefined;
     const lock = `${entryPath(tool, version, arch)}.lock`;
     await (0,promises_namespaceObject.mkdir)(external_node_path_namespaceObject.dirname(lock), { recursive: true });
-    if (!(await takeLock(lock))) {
+    const owner = await takeLock(lock, `${tool} ${version}`);
+    if (!owner) {
         info(`${tool} ${version}: another job is caching it, using this job's own copy`);
         return undefined;
     }
@@ -39334,7 +39343,7 @@ async function cacheOnce(tool, version, arch, save) {
         return find(tool, version, arch) !== '' ? undefined : await save();
     }
     finally {
-        await (0,promises_namespaceObject.rmdir)(lock).catch((err) => core_debug(`lock ${lock}: ${describeError(err)}`));
+        await releaseLock(lock, owner);
     }
 }
 /** tc.cacheDir (a copy), once per runner. */
@@ -39369,22 +39378,112 @@ function moveIntoCache(source, tool, version, arch) {
 function entryPath(tool, version, arch) {
     return external_node_path_namespaceObject.join(process.env['RUNNER_TOOL_CACHE'] ?? '', tool, node_modules_semver.clean(version) ?? version, arch);
 }
-async function takeLock(lock) {
-    for (let attempt = 0; attempt < 2; attempt++) {
+/**
+ * The lock is a file created atomically (a hard link to a fully written private file), holding
+ * its owner. A job killed while holding it (SIGKILL, a crashed runner) leaves it behind; on the
+ * same host and PID namespace a dead owner is certain (kill(pid, 0) answers ESRCH), so its lock
+ * is taken over at once instead of turning caching off for that entry for 15 minutes. A reused
+ * pid only makes a dead owner look alive: this job then keeps its own copy, which is safe.
+ */
+async function takeLock(lock, what) {
+    const me = {
+        pid: process.pid,
+        host: external_node_os_namespaceObject.hostname(),
+        pidns: await pidNamespace(),
+        token: (0,external_node_crypto_.randomUUID)()
+    };
+    const mine = `${lock}.${me.token}`;
+    await (0,promises_namespaceObject.writeFile)(mine, JSON.stringify(me));
+    try {
+        for (let attempt = 0; attempt < 2; attempt++) {
+            try {
+                await (0,promises_namespaceObject.link)(mine, lock);
+                return me;
+            }
+            catch (err) {
+                if (err.code !== 'EEXIST')
+                    throw err;
+            }
+            const holder = await readOwner(lock);
+            const abandoned = await whyAbandoned(lock, holder, me);
+            if (abandoned === undefined)
+                return undefined;
+            if (!(await removeAbandoned(lock, holder)))
+                return undefined;
+            info(`${what}: took over the lock of ${abandoned}`);
+        }
+        return undefined;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(mine, { force: true });
+    }
+}
+async function readOwner(lock) {
+    try {
+        const o = JSON.parse(await (0,promises_namespaceObject.readFile)(lock, 'utf8'));
+        if (Number.isSafeInteger(o.pid) &&
+            typeof o.host === 'string' &&
+            typeof o.pidns === 'string' &&
+            typeof o.token === 'string')
+            return o;
+    }
+    catch {
+        // Unreadable (a lock directory of an older version of this action, or garbage): no owner.
+    }
+    return undefined;
+}
+/** Who left the lock behind, or undefined while its owner may still be writing. */
+async function whyAbandoned(lock, holder, me) {
+    if (holder && holder.host === me.host && holder.pidns === me.pidns && me.pidns !== '') {
         try {
-            await (0,promises_namespaceObject.mkdir)(lock);
-            return true;
+            process.kill(holder.pid, 0);
+            return undefined;
         }
         catch (err) {
-            if (err.code !== 'EEXIST')
-                throw err;
-            const s = await (0,promises_namespaceObject.stat)(lock).catch(() => undefined);
-            if (!s || Date.now() - s.mtimeMs < STALE_LOCK_MS)
-                return false;
-            await (0,promises_namespaceObject.rmdir)(lock).catch(() => undefined);
+            // EPERM: the process exists under another user.
+            return err.code === 'ESRCH'
+                ? `job pid ${holder.pid}, which is gone`
+                : undefined;
         }
     }
-    return false;
+    const s = await (0,promises_namespaceObject.stat)(lock).catch(() => undefined);
+    if (!s || Date.now() - s.mtimeMs < STALE_LOCK_MS)
+        return undefined;
+    return `a job that held it for over ${STALE_LOCK_MS / 60000} minutes`;
+}
+/**
+ * Moves the abandoned lock aside before deleting it, and checks that what it moved is the lock
+ * it judged: another job may have taken the lock over in between, and its fresh lock must stay.
+ */
+async function removeAbandoned(lock, holder) {
+    const aside = `${lock}.abandoned-${(0,external_node_crypto_.randomUUID)()}`;
+    try {
+        await (0,promises_namespaceObject.rename)(lock, aside);
+    }
+    catch {
+        return false;
+    }
+    const moved = await readOwner(aside);
+    if (moved?.token !== holder?.token) {
+        await (0,promises_namespaceObject.link)(aside, lock).catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(aside, { force: true });
+        return false;
+    }
+    await (0,promises_namespaceObject.rm)(aside, { recursive: true, force: true });
+    return true;
+}
+async function releaseLock(lock, owner) {
+    try {
+        // Only this job's own lock: never one taken over from it.
+        if ((await readOwner(lock))?.token === owner.token)
+            await (0,promises_namespaceObject.rm)(lock, { force: true });
+    }
+    catch (err) {
+        core_debug(`lock ${lock}: ${describeError(err)}`);
+    }
+}
+async function pidNamespace() {
+    return (0,promises_namespaceObject.readlink)('/proc/self/ns/pid').catch(() => '');
 }
 
 ;// CONCATENATED MODULE: ./src/checksums.ts
@@ -39425,8 +39524,6 @@ function truncate(s) {
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/file-digest.ts

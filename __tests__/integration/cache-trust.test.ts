@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  writeFile
+} from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
@@ -268,5 +279,44 @@ describe('a tool cache this job cannot write costs only the cache', () => {
     expect(await readdir(toolCache)).toEqual([])
     // The oras it ran (and put on PATH for later steps) is the verified copy in RUNNER_TEMP.
     expect(run.outputs['oras-path']!.startsWith(run.env['RUNNER_TEMP']!)).toBe(true)
+  })
+})
+
+// Issue 10 item 8: a lock left by a killed job used to turn caching off for its entry for 15
+// minutes. The lock names its owner; a dead owner on this host is certain, so it is taken over.
+describe('a lock left by a killed job', () => {
+  async function leaveLock(toolCache: string, pid: number): Promise<string> {
+    const lock = `${entryOf(toolCache)}.lock`
+    await mkdir(path.dirname(lock), { recursive: true })
+    const pidns = await readlink('/proc/self/ns/pid')
+    await writeFile(lock, JSON.stringify({ pid, host: os.hostname(), pidns, token: 'left-behind' }))
+    return lock
+  }
+
+  it('is taken over at once when its owner is gone: the entry is cached', async () => {
+    const toolCache = await mkdtemp(path.join(world.dir, 'tc-'))
+    const dead = spawnSync('true').pid!
+    await leaveLock(toolCache, dead)
+    const run = ok(await runAction({ inputs: build(), toolCache }))
+    const version = path.basename(path.dirname(entryOf(toolCache)))
+    expect(run.stdout).toContain(
+      `hook_${ID} ${version}: took over the lock of job pid ${dead}, which is gone`
+    )
+    expect(await readdir(path.dirname(entryOf(toolCache)))).toEqual(['any', 'any.complete'])
+    world.server.resetRequests()
+    ok(await runAction({ inputs: build(), toolCache }))
+    expect(world.server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
+  })
+
+  it('is respected while its owner lives: that job is writing the entry', async () => {
+    const toolCache = await mkdtemp(path.join(world.dir, 'tc-'))
+    const lock = await leaveLock(toolCache, process.pid)
+    const run = ok(await runAction({ inputs: build(), toolCache }))
+    const version = path.basename(path.dirname(entryOf(toolCache)))
+    expect(run.stdout).toContain(
+      `hook_${ID} ${version}: another job is caching it, using this job's own copy`
+    )
+    expect(await readdir(path.dirname(entryOf(toolCache)))).toEqual(['any.lock'])
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ token: 'left-behind' })
   })
 })
