@@ -25,13 +25,27 @@ describe('parseChecksums', () => {
   it.each([
     ['a short digest', `${'a'.repeat(64)} x.tar.gz`, /line 1 is not "<sha512 hex> <file name>"/],
     ['three spaces', `${A}   x.tar.gz`, /line 1 is not/],
-    ['a name with a space', `${A} x y.tar.gz`, /line 1 is not/],
-    ['a path', `${A} ../x.tar.gz`, /may only use A-Z a-z 0-9/],
-    ['shell characters', `${A} x;rm.tar.gz`, /may only use/],
+    ['an archive name with a space', `${A} hook_x y.tar.gz`, /names "hook_x y.tar.gz": asset/],
+    ['a path to an archive', `${A} ../hook_x.tar.gz`, /may only use A-Z a-z 0-9/],
+    ['shell characters in an archive name', `${A} hook_x;rm.tar.gz`, /may only use/],
+    ['shell characters in an ISO name', `${A} hook-$(id).iso`, /may only use/],
     ['nothing at all', '\n\n', /is empty: it lists no assets/]
   ])('refuses %s with one line naming the problem', (_what, text, message) => {
     expect(() => parseChecksums(text, 'checksum.txt of v1')).toThrow(ActionError)
     expect(() => parseChecksums(text, 'checksum.txt of v1')).toThrow(message)
+  })
+
+  // Issue 10 item 8: one odd line about an asset the action never uses must not fail the release.
+  it.each([
+    ['a name with a space', 'release notes.txt'],
+    ['a path', '../x.tar.gz'],
+    ['shell characters', 'sbom;rm.spdx.json']
+  ])('skips an unrelated asset with %s, keeping every usable line', (_what, name) => {
+    const sums = parseChecksums(
+      `${A} hook_x86_64.tar.gz\n${B} ${name}\n${A} hook-x86_64-efi-initrd.iso\n`,
+      'c'
+    )
+    expect([...sums.keys()]).toEqual(['hook_x86_64.tar.gz', 'hook-x86_64-efi-initrd.iso'])
   })
 
   it('refuses an asset listed twice with different digests', () => {
