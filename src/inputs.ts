@@ -37,6 +37,8 @@ export interface Inputs {
   image?: ImageTarget
   extraTags: string[]
   latest: boolean
+  /** Add the variant's hook-<id>-efi-initrd.iso images to the bundle. */
+  iso: boolean
   username: string
   password: string
   plainHttp: boolean
@@ -101,6 +103,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
 
   const push = parseBoolean('push', get('push', 'true'))
   const latest = parseBoolean('latest', get('latest', 'false'))
+  const iso = parseBoolean('iso', get('iso', 'false'))
   const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'))
 
   const willPush = push && variant !== ''
@@ -187,6 +190,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     image,
     extraTags: parseTagList(get('tags')),
     latest,
+    iso,
     username: get('username', env['GITHUB_ACTOR'] ?? ''),
     password,
     plainHttp,

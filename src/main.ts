@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { fetchArchive } from './archive.js'
+import { fetchArchive, type FetchOptions } from './archive.js'
 import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
 import { ActionError, describeError } from './errors.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
+import { fetchIso, planIsos } from './iso.js'
 import { fetchManifest, installOras, orasVersion, push, type Registry } from './oras.js'
 import { annotationFile, mediaTypeFor, planAnnotations, planTags } from './publish.js'
 import { publishImage } from './publish-image.js'
@@ -49,7 +50,10 @@ export async function run(): Promise<void> {
     }
 
     const variant = resolveVariant(inputs.variant, release.variants)
-    const plan = planBundle(variant, release.archives)
+    const plan = {
+      ...planBundle(variant, release.archives),
+      isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
+    }
     // Everything that can be refused without the archives is refused before downloading them.
     const tags = inputs.push
       ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
@@ -149,16 +153,19 @@ async function makeBundle(
   workDir: string
 ): Promise<Bundle> {
   const started = Date.now()
-  const contents = await mapLimit(plan.archives, ARCHIVE_CONCURRENCY, archive =>
-    fetchArchive(archive, {
-      url: assetUrl(release, archive.asset),
-      timeoutMs: inputs.downloadTimeoutMs,
-      workDir,
-      ...(inputs.downloadAuthorization === undefined
-        ? {}
-        : { authorization: inputs.downloadAuthorization })
-    })
-  )
+  const options = (asset: string): FetchOptions => ({
+    url: assetUrl(release, asset),
+    timeoutMs: inputs.downloadTimeoutMs,
+    workDir,
+    ...(inputs.downloadAuthorization === undefined
+      ? {}
+      : { authorization: inputs.downloadAuthorization })
+  })
+  const fetches = [
+    ...plan.archives.map(archive => () => fetchArchive(archive, options(archive.asset))),
+    ...plan.isos.map(iso => () => fetchIso(iso, options(iso.asset)))
+  ]
+  const contents = await mapLimit(fetches, ARCHIVE_CONCURRENCY, fetch => fetch())
   let dir = inputs.bundleDir
   if (dir === '') {
     dir = path.join(runnerTemp, `hook-bundle-${plan.variant}-${randomUUID().slice(0, 8)}`)
@@ -168,7 +175,7 @@ async function makeBundle(
   const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0)
   const hits = contents.filter(c => c.cached).length
   core.info(
-    `bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${contents.length} archives (${hits} from the tool cache) in ${seconds(Date.now() - started)}`
+    `bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache) in ${seconds(Date.now() - started)}`
   )
   for (const e of bundle.entries)
     core.info(

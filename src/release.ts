@@ -6,6 +6,7 @@ import { parseChecksums } from './checksums.js'
 import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { isReleaseTag } from './inputs.js'
+import { releaseIsos, type ReleaseIso } from './iso.js'
 import {
   planCatalog,
   releaseArchives,
@@ -22,6 +23,8 @@ export interface Release {
   /** `<download-url>/<tag>`: every asset lives below it. */
   baseUrl: string
   archives: ReleaseArchive[]
+  /** The `hook-<id>-efi-initrd.iso` images it offers. */
+  isos: ReleaseIso[]
   variants: VariantDefinition[]
 }
 
@@ -51,10 +54,11 @@ export async function fetchRelease(
     await rm(file, { force: true })
   }
   const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`
-  const archives = releaseArchives(parseChecksums(text, source), source)
+  const checksums = parseChecksums(text, source)
+  const archives = releaseArchives(checksums, source)
   const { variants, unnamed } = planCatalog(archives.map(a => a.id))
   for (const note of unnamed) core.warning(note)
-  return { tag, repository, baseUrl, archives, variants }
+  return { tag, repository, baseUrl, archives, isos: releaseIsos(checksums), variants }
 }
 
 /**

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import type { Bundle } from './bundle.js'
 import { bytes } from './format.js'
 import type { ImageTarget } from './image.js'
+import { variantIsos } from './iso.js'
 import type { Release } from './release.js'
 import type { VariantDefinition } from './variants.js'
 
@@ -24,9 +25,25 @@ function assets(v: VariantDefinition): string {
   return v.archives.map(id => `hook_${id}.tar.gz`).join(', ')
 }
 
+/** The ISO images `iso: true` would add to a variant, by asset name. */
+function isos(release: Release, v: VariantDefinition): string {
+  return variantIsos(v, release.isos)
+    .map(iso => iso.asset)
+    .join(', ')
+}
+
 export function logVariants(release: Release): void {
   core.info(`${release.repository} ${release.tag} offers ${release.variants.length} variants:`)
-  for (const v of release.variants) core.info(`  ${v.name}: ${assets(v)}`)
+  for (const v of release.variants) {
+    const images = isos(release, v)
+    core.info(`  ${v.name}: ${assets(v)}${images === '' ? '' : `; with iso: true also ${images}`}`)
+  }
+  const having = release.variants.filter(v => isos(release, v) !== '').map(v => v.name)
+  core.info(
+    having.length === 0
+      ? 'no variant has ISO images in this release'
+      : `variants with ISO images (iso: true): ${having.join(', ')}`
+  )
 }
 
 export function bundleOutputs(bundle: Bundle): void {
@@ -56,9 +73,10 @@ export async function summarizeList(release: Release): Promise<void> {
     s.addHeading(`Hook ${release.tag}: ${release.variants.length} variants`, 2).addTable([
       [
         { data: 'variant', header: true },
-        { data: 'archives', header: true }
+        { data: 'archives', header: true },
+        { data: 'ISO images (iso: true)', header: true }
       ],
-      ...release.variants.map(v => [v.name, assets(v)])
+      ...release.variants.map(v => [v.name, assets(v), isos(release, v) || 'none'])
     ])
   )
 }

@@ -29,6 +29,8 @@ export interface VariantDefinition {
 export interface BundlePlan {
   variant: string
   archives: ReleaseArchive[]
+  /** The `hook-<id>-efi-initrd.iso` images to add (input `iso`); see iso.ts. */
+  isos: ReleaseArchive[]
   links: LinkPlan[]
 }
 
@@ -249,6 +251,7 @@ export function planBundle(variant: VariantDefinition, archives: ReleaseArchive[
   return {
     variant: variant.name,
     archives: chosen,
+    isos: [],
     links: links.sort((a, b) => compare(a.name, b.name))
   }
 }

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   EXTRA_IDS,
+  ISO_IDS,
   SEED_IDS,
+  isoAsset,
   fileBytes,
   generateRelease,
   makeTarGz,
@@ -104,11 +106,15 @@ describe('generateRelease', () => {
     rel = await generateRelease(join(work, 'default'))
   })
 
-  it('writes one hook_<ID>.tar.gz per id plus checksum.txt into dir/<tag>', async () => {
+  it('writes one hook_<ID>.tar.gz per id, the ISOs and checksum.txt into dir/<tag>', async () => {
     expect(rel.tag).toBe('v0.11.1')
     expect(rel.dir).toBe(join(work, 'default', 'v0.11.1'))
     const names = (await readdir(rel.dir)).sort()
-    const expected = [...SEED_IDS.map(id => `hook_${id}.tar.gz`), 'checksum.txt'].sort()
+    const expected = [
+      ...SEED_IDS.map(id => `hook_${id}.tar.gz`),
+      ...ISO_IDS.map(isoAsset),
+      'checksum.txt'
+    ].sort()
     expect(names).toEqual(expected)
     expect(Object.keys(rel.archives)).toEqual([...SEED_IDS])
     expect(Object.keys(rel.assets).sort()).toEqual(expected.filter(n => n !== 'checksum.txt'))
@@ -190,7 +196,7 @@ describe('generateRelease', () => {
     expect(text).toBe(rel.checksumText)
     expect(text.endsWith('\n')).toBe(true)
     const lines = text.slice(0, -1).split('\n')
-    expect(lines).toHaveLength(SEED_IDS.length)
+    expect(lines).toHaveLength(SEED_IDS.length + ISO_IDS.length)
     for (const line of lines) expect(line).toMatch(CHECKSUM_LINE)
     const names = lines.map(l => l.slice(129))
     expect(names).toEqual([...names].sort())
@@ -263,7 +269,13 @@ describe('generateRelease', () => {
     expect(aarch64.files['initramfs-aarch64']!.size).toBe(3000)
     expect(custom.archives['x86_64']!.newestMtime).toEqual(new Date('2025-02-03T04:05:07Z'))
     const lines = custom.checksumText.trimEnd().split('\n')
-    expect(lines).toHaveLength(13)
+    // 12 archives and the 4 ISOs of the default and LTS flavors (x86_64's given as an extra).
+    expect(lines).toHaveLength(16)
+    expect(Object.keys(custom.isos).sort()).toEqual([
+      'aarch64',
+      'latest-lts-aarch64',
+      'latest-lts-x86_64'
+    ])
     for (const l of lines) expect(l).toMatch(/^[0-9a-f]{128} {2}[^ ]+$/)
     expect(lines).toContain(`${sha512Hex(iso)}  hook-x86_64-efi-initrd.iso`)
     // sha512sum -c understands the two-space format
@@ -271,9 +283,27 @@ describe('generateRelease', () => {
 
     const star = await generateRelease(join(work, 'star'), {
       ids: ['x86_64'],
+      isos: () => false,
       checksumFormat: 'star'
     })
     expect(star.checksumText).toMatch(/^[0-9a-f]{128} \*hook_x86_64\.tar\.gz\n$/)
+  })
+
+  it('builds hook-<ID>-efi-initrd.iso for the default and LTS flavors, as hook does', async () => {
+    expect(Object.keys(rel.isos).sort()).toEqual([...ISO_IDS].sort())
+    for (const id of ISO_IDS) {
+      const iso = rel.isos[id]!
+      expect(iso.asset).toBe(`hook-${id}-efi-initrd.iso`)
+      const bytes = await readFile(join(rel.dir, iso.asset))
+      expect(bytes.length).toBe(40960)
+      expect(bytes.toString('latin1', 0x8001, 0x8006)).toBe('CD001')
+      expect({ sha256: sha256Hex(bytes), sha512: sha512Hex(bytes) }).toEqual({
+        sha256: iso.sha256,
+        sha512: iso.sha512
+      })
+      expect(rel.checksumText).toContain(`${iso.sha512} ${iso.asset}\n`)
+    }
+    execFileSync('sha512sum', ['-c', '--quiet', 'checksum.txt'], { cwd: rel.dir })
   })
 
   it('writeChecksumTxt writes lines verbatim, in the given order', async () => {

@@ -48,7 +48,14 @@ export interface ReleaseOptions {
   initramfsSize?: number
   /** Which ids ship dtbs-<ID>.tar.gz; default: armbian boards except armbian-uefi-*. */
   dtbs?: (id: string) => boolean
-  /** Extra assets (e.g. an .iso): written next to the archives and listed in checksum.txt. */
+  /**
+   * Which ids also get `hook-<ID>-efi-initrd.iso`, as hook's SUPPORTS_ISO flavors do; default:
+   * the default and LTS flavors (`ISO_IDS`) among `ids`.
+   */
+  isos?: (id: string) => boolean
+  /** Bytes of each ISO image; default 40960. */
+  isoSize?: number
+  /** Extra assets: written next to the archives and listed in checksum.txt. */
   extraAssets?: Record<string, Buffer>
   /** Default 'one-space', as hook writes it. */
   checksumFormat?: ChecksumFormat
@@ -85,6 +92,14 @@ export interface GeneratedArchive {
   newestMtime: Date
 }
 
+export interface GeneratedIso {
+  /** `hook-<ID>-efi-initrd.iso` */
+  asset: string
+  sha256: string
+  sha512: string
+  size: number
+}
+
 export interface GeneratedRelease {
   tag: string
   /** dir/<tag> */
@@ -92,6 +107,8 @@ export interface GeneratedRelease {
   /** Every asset listed in checksum.txt (archives + extra assets); checksum.txt itself is not. */
   assets: Record<string, { path: string; sha512: string; size: number }>
   archives: Record<string, GeneratedArchive>
+  /** The ISO images by OUTPUT_ID. */
+  isos: Record<string, GeneratedIso>
   checksumText: string
   /** dir/<tag>/checksum.txt */
   checksumPath: string
@@ -110,6 +127,19 @@ export const SEED_IDS: readonly string[] = Object.freeze([
   'armbian-rk35xx-vendor',
   'armbian-rockchip64-edge'
 ])
+
+/** The flavors hook builds an EFI ISO for (SUPPORTS_ISO='yes' in its inventory). */
+export const ISO_IDS: readonly string[] = Object.freeze([
+  'x86_64',
+  'aarch64',
+  'latest-lts-x86_64',
+  'latest-lts-aarch64'
+])
+
+/** hook's linuxkit `--format iso-efi-initrd --name hook-<ID>` output name. */
+export function isoAsset(id: string): string {
+  return `hook-${id}-efi-initrd.iso`
+}
 
 /** A board beyond the seed's four, and a second branch of rockchip64. */
 export const EXTRA_IDS: readonly string[] = Object.freeze([
@@ -484,11 +514,27 @@ export async function generateRelease(
     archives[id] = { asset, files, dtbFiles, newestMtime: at(planned.length - 1) }
   }
 
+  const hasIso = opts.isos ?? ((id: string) => ISO_IDS.includes(id))
+  const isos: GeneratedRelease['isos'] = {}
+  for (const id of ids.filter(hasIso)) {
+    const asset = isoAsset(id)
+    const data = fileBytes(seed, id, asset, opts.isoSize ?? 40960)
+    // An ISO 9660 primary volume descriptor's signature, where `file` and `blkid` look for it.
+    if (data.length >= 0x8006) data.write('\x01CD001', 0x8000, 'latin1')
+    const path = join(out, asset)
+    await writeFile(path, data)
+    const sha512 = sha512Hex(data)
+    assets[asset] = { path, sha512, size: data.length }
+    isos[id] = { asset, sha256: sha256Hex(data), sha512, size: data.length }
+  }
+
   for (const [name, data] of Object.entries(opts.extraAssets ?? {})) {
     if (name === 'checksum.txt' || name.includes('/')) throw new Error(`bad extra asset ${name}`)
     const path = join(out, name)
     await writeFile(path, data)
     assets[name] = { path, sha512: sha512Hex(data), size: data.length }
+    // An extra asset named like a generated ISO replaces it.
+    for (const [id, iso] of Object.entries(isos)) if (iso.asset === name) delete isos[id]
   }
 
   const names = Object.keys(assets).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
@@ -502,6 +548,7 @@ export async function generateRelease(
     dir: out,
     assets,
     archives,
+    isos,
     checksumText,
     checksumPath: join(out, 'checksum.txt'),
     seed

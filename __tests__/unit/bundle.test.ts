@@ -80,7 +80,7 @@ describe('buildBundle', () => {
   })
 
   it('refuses two archives that give one name different bytes, leaving nothing', async () => {
-    const plan = { variant: 'x', archives: [], links: [] }
+    const plan = { variant: 'x', archives: [], isos: [], links: [] }
     const a = await content('a', { README: 'one' })
     const b = await content('b', { README: 'two' })
     await expect(buildBundle(plan, [a, b], path.join(dir, 'bundle'))).rejects.toThrow(
@@ -90,7 +90,7 @@ describe('buildBundle', () => {
   })
 
   it('accepts the same bytes under one name twice', async () => {
-    const plan = { variant: 'x', archives: [], links: [] }
+    const plan = { variant: 'x', archives: [], isos: [], links: [] }
     const bundle = await buildBundle(
       plan,
       [await content('a', { README: 'same' }), await content('b', { README: 'same' })],

@@ -1,0 +1,171 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash } from 'node:crypto'
+import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { runAction, type ActionRun } from '../support/action.js'
+import { generateRelease, isoAsset, type GeneratedRelease } from '../support/hook-release.js'
+import { startServer, type TestServer } from '../support/server.js'
+
+// Issue 12, input `iso`: the variant's hook-<id>-efi-initrd.iso images join the bundle, fetched,
+// verified against checksum.txt's SHA-512 and cached like the archives' files.
+
+let dir: string
+let server: TestServer
+let release: GeneratedRelease
+let removeFault: (() => void) | undefined
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-iso-it-'))
+  release = await generateRelease(path.join(dir, 'releases'))
+  server = await startServer()
+  server.serveDir('/releases', path.join(dir, 'releases'))
+})
+
+afterEach(() => {
+  removeFault?.()
+  removeFault = undefined
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'hook-version': release.tag,
+    variant,
+    'download-url': `${server.url}/releases`,
+    push: 'false',
+    iso: 'true',
+    ...extra
+  }
+}
+
+function ok(run: ActionRun): ActionRun {
+  if (run.exitCode !== 0)
+    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
+  return run
+}
+
+const LTS_ISOS = ['latest-lts-aarch64', 'latest-lts-x86_64'].map(isoAsset)
+
+describe('iso: true', () => {
+  it('lts: both LTS images, byte for byte, in the files output; cached for the next run', async () => {
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    server.resetRequests()
+    const first = ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    expect(
+      server
+        .requests(/\.iso$/)
+        .map(r => path.basename(r.path))
+        .sort()
+    ).toEqual(LTS_ISOS)
+    const bundle = first.outputs['bundle-dir']!
+    const files = JSON.parse(first.outputs['files']!) as Array<{
+      name: string
+      size: number
+      sha256: string
+    }>
+    for (const id of ['latest-lts-aarch64', 'latest-lts-x86_64']) {
+      const iso = release.isos[id]!
+      const where = path.join(bundle, iso.asset)
+      expect((await lstat(where)).isFile()).toBe(true)
+      const bytes = await readFile(where)
+      expect(bytes.equals(await readFile(path.join(release.dir, iso.asset)))).toBe(true)
+      expect(files).toContainEqual({ name: iso.asset, size: iso.size, sha256: iso.sha256 })
+    }
+    // Only the variant's own images: none of the default flavor's.
+    expect((await readdir(bundle)).filter(n => n.endsWith('.iso')).sort()).toEqual(LTS_ISOS)
+    expect(files).toHaveLength(12)
+    expect(first.stdout).toMatch(/from 2 archives and 2 ISO images \(0 from the tool cache\)/)
+
+    server.resetRequests()
+    const second = ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+    expect(second.outputs['files']).toBe(first.outputs['files'])
+    for (const asset of LTS_ISOS) expect(second.stdout).toContain(`${asset}: tool cache hit`)
+    const sha512 = release.isos['latest-lts-x86_64']!.sha512
+    expect(await readdir(path.join(toolCache, 'hook-iso_latest-lts-x86_64'))).toEqual([
+      `0.0.0-sha512-${sha512.slice(0, 64)}`
+    ])
+  })
+
+  it('a cached image is proved on every hit like an archive: a changed one is fetched again', async () => {
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    const iso = release.isos['latest-lts-x86_64']!
+    const entry = path.join(
+      toolCache,
+      'hook-iso_latest-lts-x86_64',
+      `0.0.0-sha512-${iso.sha512.slice(0, 64)}`,
+      'any'
+    )
+    const bytes = await readFile(path.join(entry, iso.asset))
+    bytes[0x8001] = 0x58
+    await rm(path.join(entry, iso.asset))
+    await writeFile(path.join(entry, iso.asset), bytes)
+
+    server.resetRequests()
+    const run = ok(await runAction({ inputs: inputs('lts'), toolCache }))
+    expect(run.warnings).toEqual([
+      `${iso.asset}: ignoring the damaged tool cache entry ${entry} (${iso.asset} no longer has the recorded sha256 ${iso.sha256}); downloading again`
+    ])
+    expect(server.requests(/\.iso$/).map(r => path.basename(r.path))).toEqual([iso.asset])
+    const placed = await readFile(path.join(run.outputs['bundle-dir']!, iso.asset))
+    expect(createHash('sha256').update(placed).digest('hex')).toBe(iso.sha256)
+  })
+
+  it('a board without images fails before any download, naming the variants that have them', async () => {
+    server.resetRequests()
+    const run = await runAction({ inputs: inputs('armbian-bcm2711') })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      'iso: true, but variant armbian-bcm2711 has no ISO image in this release; choose one of armbian-bcm2711-all, armbian-meson64-all, armbian-rk35xx-all, armbian-rockchip64-all, armbian-uefi-all, default, default-all, lts, lts-all, or set iso: false'
+    ])
+    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+  })
+
+  it('a corrupt image fails verification naming asset and digests; nothing is cached', async () => {
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const iso = release.isos['latest-lts-aarch64']!
+    removeFault = server.fault({ path: new RegExp(`${iso.asset}$`), kind: 'corrupt' })
+    const run = await runAction({ inputs: inputs('lts'), toolCache })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(
+      new RegExp(
+        `^${iso.asset.replace(/\./g, '\\.')} failed verification: checksum.txt says sha512 ${iso.sha512} but \\S+ gave [0-9a-f]{128}; the download is corrupt or the release changed, retry$`
+      )
+    )
+    expect(run.outputs['bundle-dir']).toBeUndefined()
+    // The other image may have finished first and been cached; this one never is.
+    expect(await readdir(toolCache)).not.toContain('hook-iso_latest-lts-aarch64')
+    // Nothing downloaded or staged is left behind.
+    expect(await readdir(run.env['RUNNER_TEMP']!)).toEqual([])
+  })
+
+  it('iso: false (the default) adds no image', async () => {
+    const run = ok(await runAction({ inputs: inputs('lts', { iso: 'false' }) }))
+    expect((await readdir(run.outputs['bundle-dir']!)).filter(n => n.endsWith('.iso'))).toEqual([])
+  })
+})
+
+describe('list mode', () => {
+  it('says which variants have ISO images, in the log and the summary', async () => {
+    const run = ok(await runAction({ inputs: inputs('') }))
+    expect(run.stdout).toContain(
+      `  lts: hook_latest-lts-aarch64.tar.gz, hook_latest-lts-x86_64.tar.gz; with iso: true also ${LTS_ISOS.join(', ')}`
+    )
+    expect(run.stdout).toContain(
+      'variants with ISO images (iso: true): armbian-bcm2711-all, armbian-meson64-all, armbian-rk35xx-all, armbian-rockchip64-all, armbian-uefi-all, default, default-all, lts, lts-all'
+    )
+    expect(run.summary).toContain(
+      `<td>lts</td><td>hook_latest-lts-aarch64.tar.gz, hook_latest-lts-x86_64.tar.gz</td><td>${LTS_ISOS.join(', ')}</td>`
+    )
+    expect(run.summary).toContain(
+      '<td>armbian-bcm2711</td><td>hook_armbian-bcm2711-current.tar.gz, hook_armbian-uefi-x86-edge.tar.gz</td><td>none</td>'
+    )
+  })
+})
