@@ -2,7 +2,7 @@ import * as semver from 'semver'
 import { ActionError } from './errors.js'
 import { parseImage, type ImageTarget } from './image.js'
 import { parseAnnotations, parseTagList } from './publish.js'
-import { RFC3339_FORM, formatRfc3339, isOrasRfc3339 } from './rfc3339.js'
+import { RFC3339_FORM, formatRfc3339, isOrasRfc3339, isStrictRfc3339 } from './rfc3339.js'
 
 export const DEFAULT_ORAS_VERSION = '1.3.2'
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
@@ -177,6 +177,21 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     )
   }
 
+  const created = parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? '')
+  if (format === 'image') {
+    // The image config carries created too, and containerd reads it more strictly than oras.
+    for (const [what, value] of [
+      ['created', created],
+      [`annotations: ${CREATED_ANNOTATION}`, createdAnnotation]
+    ] as const) {
+      if (value !== undefined && !isStrictRfc3339(value)) {
+        throw new ActionError(
+          `${what} ${JSON.stringify(value)} is read by oras but not by containerd, which reads the image config's created as strict RFC 3339 (format: image): use a two-digit hour, "." before a fraction and an offset within ±23:59, e.g. 2024-05-01T12:00:00Z`
+        )
+      }
+    }
+  }
+
   return {
     hookVersion,
     variant,
@@ -197,7 +212,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
     annotations,
     artifactType,
     format: format as BundleFormat,
-    created: parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? ''),
+    created,
     oras:
       orasUrl === ''
         ? { version: orasVersion }

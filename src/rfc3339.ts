@@ -40,6 +40,22 @@ export function isOrasRfc3339(value: string): boolean {
   )
 }
 
+/**
+ * What containerd accepts in an image config's `created`: Go's JSON decoding of time.Time is
+ * strict RFC 3339 (time.parseStrictRFC3339), which refuses the leniencies time.Parse allows: a
+ * one-digit hour, a comma before the fraction, an offset of 24 hours or 60 minutes.
+ */
+export function isStrictRfc3339(value: string): boolean {
+  const m = GO_RFC3339.exec(value)
+  return (
+    m !== null &&
+    isOrasRfc3339(value) &&
+    m[4]!.length === 2 &&
+    !value.includes(',') &&
+    (m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59))
+  )
+}
+
 function daysIn(month: number, year: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
   return [4, 6, 9, 11].includes(month) ? 30 : 31

@@ -226,6 +226,28 @@ describe('parseInputs refuses up front what would fail or be misread later', () 
     expect(parse({ ...v, created }).created).toBe(created)
   })
 
+  it.each([
+    ['2024-05-01T1:00:00Z', 'created'],
+    ['2024-05-01T12:00:00,5Z', 'created'],
+    ['2024-05-01T12:00:00-24:00', 'created'],
+    ['2024-05-01T12:00:00+23:60', 'annotations']
+  ])(
+    'with format image, refuses %j (%s), which containerd cannot read in the config',
+    (t, where) => {
+      const inputs =
+        where === 'created'
+          ? { ...v, format: 'image', created: t }
+          : { ...v, format: 'image', annotations: `org.opencontainers.image.created=${t}` }
+      expect(refusal(inputs)).toContain(
+        `${JSON.stringify(t)} is read by oras but not by containerd, which reads the image config's created as strict RFC 3339 (format: image)`
+      )
+      expect(parse({ ...inputs, format: 'artifact' }).format).toBe('artifact')
+      expect(parse({ ...v, format: 'image', created: '2024-05-01T12:00:00.5+23:59' }).created).toBe(
+        '2024-05-01T12:00:00.5+23:59'
+      )
+    }
+  )
+
   it('refuses an org.opencontainers.image.created annotation that oras would refuse', () => {
     expect(
       refusal({
