@@ -20,6 +20,7 @@ import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { ArchiveContent, ArchiveFile } from './archive.js'
 import { ActionError, describeError } from './errors.js'
+import { hashFile, type ExtraFile } from './extra-files.js'
 import { mapLimit } from './format.js'
 import type { BundleEntry } from './publish.js'
 import { compare, type BundlePlan } from './variants.js'
@@ -27,6 +28,8 @@ import { compare, type BundlePlan } from './variants.js'
 export interface Bundle {
   dir: string
   entries: BundleEntry[]
+  /** The operator's own files in the bundle (extra-files), as resolved before the downloads. */
+  extraFiles: ExtraFile[]
   /** Newest entry time inside the bundle's archives, ms since the epoch. */
   newestMtime: number
 }
@@ -39,7 +42,8 @@ export interface Bundle {
 export async function buildBundle(
   plan: BundlePlan,
   contents: ArchiveContent[],
-  bundleDir: string
+  bundleDir: string,
+  extraFiles: ExtraFile[] = []
 ): Promise<Bundle> {
   const dir = path.resolve(bundleDir)
   await checkBundleDir(dir)
@@ -67,7 +71,21 @@ export async function buildBundle(
         placed.set(file.name, { file, asset: content.archive.asset })
       }
     }
-    const entries: BundleEntry[] = [...placed.values()].map(({ file }) => ({ ...file }))
+    for (const extra of extraFiles) {
+      const other = placed.get(extra.name)
+      if (other) {
+        throw new ActionError(
+          `extra-files: ${extra.path} would be ${extra.name} at the bundle root, which ${other.asset} also contains: rename the file`
+        )
+      }
+      await placeExtra(extra, path.join(partial, extra.name))
+      placed.set(extra.name, { file: extra, asset: extra.path })
+    }
+    const entries: BundleEntry[] = [...placed.values()].map(({ file }) => ({
+      name: file.name,
+      size: file.size,
+      sha256: file.sha256
+    }))
     for (const l of plan.links) {
       // A flavor that already ships the standard name (hook's default) keeps its real file.
       if (placed.has(l.name)) continue
@@ -84,7 +102,12 @@ export async function buildBundle(
     }
     entries.sort((a, b) => compare(a.name, b.name))
     await moveIntoPlace(partial, dir)
-    return { dir, entries, newestMtime: Math.max(0, ...contents.map(c => c.newestMtime)) }
+    return {
+      dir,
+      entries,
+      extraFiles,
+      newestMtime: Math.max(0, ...contents.map(c => c.newestMtime))
+    }
   } catch (err) {
     await rm(partial, { recursive: true, force: true })
     throw err
@@ -155,6 +178,20 @@ async function place(source: string, dest: string): Promise<void> {
     await link(source, dest)
   } catch {
     await copyFile(source, dest, constants.COPYFILE_FICLONE)
+  }
+}
+
+/**
+ * A copy, never a link: the workspace stays the operator's to change, and the bundle keeps the
+ * bytes that were hashed before the downloads (a change in between fails here, not in a push).
+ */
+async function placeExtra(extra: ExtraFile, dest: string): Promise<void> {
+  await copyFile(extra.path, dest, constants.COPYFILE_FICLONE)
+  const copied = await hashFile(dest)
+  if (copied.sha256 !== extra.sha256 || copied.size !== extra.size) {
+    throw new ActionError(
+      `extra-files: ${extra.path} changed after it was hashed (before the downloads), so the bundle would not hold what was checked; nothing was pushed, run the step again without changing it`
+    )
   }
 }
 

@@ -1,5 +1,6 @@
 import * as semver from 'semver'
 import { ActionError } from './errors.js'
+import { parseExtraFilePatterns } from './extra-files.js'
 import { parseImage, type ImageTarget } from './image.js'
 import { parseAnnotations, parseTagList } from './publish.js'
 import { RFC3339_FORM, formatRfc3339, isOrasRfc3339, isStrictRfc3339 } from './rfc3339.js'
@@ -51,6 +52,8 @@ export interface Inputs {
   oras: OrasInputs
   githubToken: string
   downloadTimeoutMs: number
+  /** extra-files: glob patterns, matched in the workspace before any download. */
+  extraFiles: string[]
   /** Every secret value an input carries, to mask before anything prints. */
   secrets: string[]
 }
@@ -219,6 +222,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
         : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
     githubToken,
     downloadTimeoutMs: Number(timeout) * 1000,
+    extraFiles: parseExtraFilePatterns(get('extra-files')),
     secrets: [password, githubToken, ...download.secrets].filter(s => s !== '')
   }
 }

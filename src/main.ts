@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { fetchArchive, type FetchOptions } from './archive.js'
 import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
 import { ActionError, describeError } from './errors.js'
+import { resolveExtraFiles, type ExtraFile } from './extra-files.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
@@ -23,7 +24,7 @@ import {
   type Published
 } from './report.js'
 import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
-import { planBundle, resolveVariant, type BundlePlan } from './variants.js'
+import { planBundle, releaseFileNames, resolveVariant, type BundlePlan } from './variants.js'
 
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4
@@ -54,6 +55,11 @@ export async function run(): Promise<void> {
       ...planBundle(variant, release.archives),
       isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
     }
+    const extraFiles = await resolveExtraFiles(
+      inputs.extraFiles,
+      process.env['GITHUB_WORKSPACE'] || process.cwd(),
+      releaseFileNames([...release.archives, ...release.isos])
+    )
     // Everything that can be refused without the archives is refused before downloading them.
     const tags = inputs.push
       ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
@@ -66,7 +72,7 @@ export async function run(): Promise<void> {
 
     const workDir = temp.dir
     const bundle = await group(`Bundle ${variant.name}`, () =>
-      makeBundle(inputs, release, plan, runnerTemp, temp!, workDir)
+      makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp!, workDir)
     )
     bundleOutputs(bundle)
 
@@ -148,6 +154,7 @@ async function makeBundle(
   inputs: Inputs,
   release: Release,
   plan: BundlePlan,
+  extraFiles: ExtraFile[],
   runnerTemp: string,
   temp: RunTemp,
   workDir: string
@@ -171,11 +178,11 @@ async function makeBundle(
     dir = path.join(runnerTemp, `hook-bundle-${plan.variant}-${randomUUID().slice(0, 8)}`)
     temp.keepUnlessCancelled(dir)
   }
-  const bundle = await buildBundle(plan, contents, dir)
+  const bundle = await buildBundle(plan, contents, dir, extraFiles)
   const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0)
   const hits = contents.filter(c => c.cached).length
   core.info(
-    `bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache) in ${seconds(Date.now() - started)}`
+    `bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache)${extraFiles.length > 0 ? ` and ${extraFiles.length} extra files` : ''} in ${seconds(Date.now() - started)}`
   )
   for (const e of bundle.entries)
     core.info(

@@ -256,6 +256,27 @@ export function planBundle(variant: VariantDefinition, archives: ReleaseArchive[
   }
 }
 
+/**
+ * Every name a file of this release can have at a bundle root, known before anything is
+ * downloaded: the standard names, each archive's files by hook's naming (kernel, initramfs,
+ * dtbs tarball, its ISO) and every asset of the release.
+ */
+export function releaseFileNames(archives: ReleaseArchive[]): Set<string> {
+  const names = new Set<string>(['checksum.txt'])
+  for (const arches of Object.values(STANDARD_ARCHES))
+    for (const arch of arches) for (const kind of BOOT_FILE_KINDS) names.add(`${kind}-${arch}`)
+  for (const a of archives) {
+    for (const name of [
+      a.asset,
+      ...requiredFiles(a.id),
+      `dtbs-${a.id}.tar.gz`,
+      `hook-${a.id}-efi-initrd.iso`
+    ])
+      names.add(name)
+  }
+  return names
+}
+
 /** The files an archive must contain, by hook's naming. */
 export function requiredFiles(id: string): string[] {
   return BOOT_FILE_KINDS.map(kind => `${kind}-${id}`)

@@ -47,6 +47,8 @@ describe('dist/index.js under Node 24 with the runner’s defaults', () => {
         'created',
         'download-timeout',
         'download-url',
+        'extra-files',
+        'format',
         'github-token',
         'hook-repository',
         'hook-version',

@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import type { ArchiveContent } from '../../src/archive.js'
 import { buildBundle, checkBundleDir, validateBundle, type Bundle } from '../../src/bundle.js'
 import { ActionError } from '../../src/errors.js'
+import type { ExtraFile } from '../../src/extra-files.js'
 import { catalog, planBundle, resolveVariant } from '../../src/variants.js'
 
 // The bundle layout and the pre-push validation, on real files in a temp directory.
@@ -97,6 +98,71 @@ describe('buildBundle', () => {
       path.join(dir, 'bundle')
     )
     expect(bundle.entries.map(e => e.name)).toEqual(['README'])
+  })
+})
+
+describe('buildBundle with extra files', () => {
+  const ids = ['latest-lts-x86_64', 'latest-lts-aarch64']
+  const plan = () =>
+    planBundle(
+      resolveVariant('lts', catalog(ids)),
+      ids.map(id => ({ id, asset: `hook_${id}.tar.gz`, sha512: 'x' }))
+    )
+  const contents = async (extraName = 'x') => [
+    await content('latest-lts-aarch64', {
+      'vmlinuz-latest-lts-aarch64': 'ka',
+      'initramfs-latest-lts-aarch64': 'ia',
+      [extraName]: 'from the archive'
+    }),
+    await content('latest-lts-x86_64', {
+      'vmlinuz-latest-lts-x86_64': 'kx',
+      'initramfs-latest-lts-x86_64': 'ix'
+    })
+  ]
+  async function extra(name: string, text: string): Promise<ExtraFile> {
+    const file = path.join(dir, `ws-${name}`)
+    await writeFile(file, text)
+    return {
+      name,
+      path: file,
+      size: text.length,
+      sha256: createHash('sha256').update(text).digest('hex')
+    }
+  }
+
+  it('copies them to the bundle root as plain entries, validated like the rest', async () => {
+    const ipxe = await extra('auto.ipxe', '#!ipxe\n')
+    const bundle = await buildBundle(plan(), await contents(), path.join(dir, 'bundle'), [ipxe])
+    expect(bundle.entries.find(e => e.name === 'auto.ipxe')).toEqual({
+      name: 'auto.ipxe',
+      size: ipxe.size,
+      sha256: ipxe.sha256
+    })
+    expect(bundle.extraFiles).toEqual([ipxe])
+    await expect(validateBundle(bundle)).resolves.toBeUndefined()
+    // A copy: changing the workspace file later does not change the bundle.
+    await writeFile(ipxe.path, 'changed')
+    await expect(validateBundle(bundle)).resolves.toBeUndefined()
+  })
+
+  it('refuses a file changed between hashing and building, leaving nothing', async () => {
+    const ipxe = await extra('auto.ipxe', '#!ipxe\n')
+    await writeFile(ipxe.path, '#!ipxe changed\n')
+    await expect(
+      buildBundle(plan(), await contents(), path.join(dir, 'bundle'), [ipxe])
+    ).rejects.toThrow(
+      `extra-files: ${ipxe.path} changed after it was hashed (before the downloads), so the bundle would not hold what was checked; nothing was pushed, run the step again without changing it`
+    )
+    expect((await readdir(dir)).sort()).toEqual(['staging', 'ws-auto.ipxe'])
+  })
+
+  it('refuses a name an archive brought unannounced', async () => {
+    const notes = await extra('notes.txt', 'mine')
+    await expect(
+      buildBundle(plan(), await contents('notes.txt'), path.join(dir, 'bundle'), [notes])
+    ).rejects.toThrow(
+      `extra-files: ${notes.path} would be notes.txt at the bundle root, which hook_latest-lts-aarch64.tar.gz also contains: rename the file`
+    )
   })
 })
 
