@@ -53,6 +53,7 @@ describe('dist/index.js under Node 24 with the runner’s defaults', () => {
         'hook-repository',
         'hook-version',
         'image',
+        'iso',
         'latest',
         'oras-checksum',
         'oras-url',
