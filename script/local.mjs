@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Runs the built action (dist/index.js) on this machine the way a GitHub runner does: inputs as
 // INPUT_* variables, a tool cache, a temp dir, an outputs file and a job summary, all under
-// .cache/. No GitHub needed.
+// .cache/. No GitHub needed. Its log reads as a runner's log view shows it.
 //
 //   npm run local -- [--variant lts] [--hook-version latest] [--image oci-layout:./hook-bundle-oci]
-//                    [--download-url URL] [--push false] [--<any action input> VALUE ...]
+//                    [--download-url URL] [--push false] [--<any action input> VALUE ...] [--debug]
 //
 // Defaults: hook release "latest", variant "lts", pushed into the local OCI layout
 // ./hook-bundle-oci, bundle built in ./hook-bundle/<variant>. The registry password is read from
-// HOOK_BUNDLE_PASSWORD, never from the command line.
-import { spawnSync } from 'node:child_process'
+// HOOK_BUNDLE_PASSWORD, never from the command line. --debug (or RUNNER_DEBUG=1) shows the
+// debug log.
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { createLogView } from './log-view.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const inputs = {
@@ -22,13 +25,18 @@ const inputs = {
   password: process.env.HOOK_BUNDLE_PASSWORD ?? ''
 }
 const args = process.argv.slice(2)
+let debug = process.env.RUNNER_DEBUG === '1'
 for (let i = 0; i < args.length; i++) {
   const arg = args[i]
+  if (arg === '--debug') {
+    debug = true
+    continue
+  }
   if (arg === '-h' || arg === '--help') {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(1, 13)
+        .slice(1, 14)
         .join('\n')
         .replace(/^\/\/ ?/gm, '')
     )
@@ -71,14 +79,27 @@ Object.assign(env, {
   GITHUB_ACTOR: env.GITHUB_ACTOR ?? env.USER ?? 'local',
   GITHUB_REPOSITORY: env.GITHUB_REPOSITORY ?? 'local/hook-images'
 })
-const run = spawnSync(process.execPath, [path.join(root, 'dist', 'index.js')], {
+if (debug) env.RUNNER_DEBUG = '1'
+const child = spawn(process.execPath, [path.join(root, 'dist', 'index.js')], {
   env,
-  stdio: 'inherit'
+  stdio: ['ignore', 'pipe', 'pipe']
 })
+// Cancelling the script cancels the action, which then cleans up as on a runner.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
+// One view for both streams: a value masked on stdout is masked on stderr too.
+const color = process.stdout.isTTY && !process.env.NO_COLOR
+const out = createLogView({ debug, color, write: l => process.stdout.write(`${l}\n`) })
+const lines = (stream, handle) =>
+  new Promise(resolve => createInterface({ input: stream }).on('line', handle).on('close', resolve))
+const status = await Promise.all([
+  lines(child.stdout, out.line),
+  lines(child.stderr, l => process.stderr.write(`${out.mask(l)}\n`)),
+  new Promise(resolve => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+]).then(([, , code]) => code)
 
 console.log('\noutputs:')
 const text = readFileSync(outputs, 'utf8')
 for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
-  console.log(`  ${m[1]}: ${m[3]}`)
+  console.log(out.mask(`  ${m[1]}: ${m[3]}`))
 console.log(`job summary: ${summary}`)
-process.exit(run.status ?? 1)
+process.exit(status)

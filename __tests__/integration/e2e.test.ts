@@ -157,6 +157,45 @@ describe('npm run local (the README’s second command)', () => {
     expect(out).toContain('outputs:\n  version: v0.11.1\n')
     expect(out).toContain(`  bundle-dir: ${path.join(cwd, 'hook-bundle', 'armbian-bcm2711')}`)
     expect(out).toContain('  pushed: false')
+    // Read as a runner's log view shows it: groups as headings, no workflow commands, no debug.
+    expect(out).toContain('\n== Release\n')
+    expect(out).toContain('\n== Bundle armbian-bcm2711\n')
+    expect(out.split('\n').filter(l => l.startsWith('::'))).toEqual([])
+    expect(out).not.toContain('debug:')
+  })
+
+  it('shows the debug log with --debug, as RUNNER_DEBUG=1 does on a runner', async () => {
+    const cwd = await mkdtemp(path.join(dir, 'local-'))
+    const { code, out } = await local(cwd, [
+      '--hook-version',
+      release.tag,
+      '--download-url',
+      `${server.url}/releases`,
+      '--push',
+      'false',
+      '--debug'
+    ])
+    expect({ code, out }).toMatchObject({ code: 0 })
+    expect(out).toMatch(/^debug: /m)
+    expect(out.split('\n').filter(l => l.startsWith('::'))).toEqual([])
+  })
+
+  it('a failure reads as one error sentence and keeps the exit code; masked values never show', async () => {
+    const cwd = await mkdtemp(path.join(dir, 'local-'))
+    const { code, out } = await local(cwd, [
+      '--hook-version',
+      'v9.9.9',
+      '--download-url',
+      `${server.url.replace('http://', 'http://mirror:Pa55w0rd@')}/releases`,
+      '--push',
+      'false'
+    ])
+    expect(code).toBe(1)
+    expect(out).toMatch(
+      /^Error: checksum\.txt of tinkerbell\/hook v9\.9\.9 not found: http:\/\/127\.0\.0\.1:\d+\/releases\/v9\.9\.9\/checksum\.txt answered HTTP 404/m
+    )
+    expect(out).not.toContain('::')
+    expect(out).not.toContain('Pa55w0rd')
   })
 
   it('pushes into the embedded default target, the OCI layout ./hook-bundle-oci, again and again', async () => {
