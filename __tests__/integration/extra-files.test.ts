@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
+import { startContainerd, type Containerd } from '../support/containerd.js'
 import { readTar } from '../support/hook-release.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 12, extra-files through dist/index.js: the operator's files are matched in the
 // workspace, placed at the bundle root, listed in `files` and pushed in both formats (read back
-// through the registry's HTTP API); every refusal comes before any archive is downloaded.
+// through the registry's HTTP API, and for the image format pulled and unpacked by Debian's
+// containerd on both platforms); every refusal comes before any archive is downloaded.
 
 let world: World
+let containerd: Containerd
+let namespaces = 0
 let ws: string
 const IPXE = '#!ipxe\nchain http://boot.example/auto.ipxe\n'
 const README = 'Site boot files\n'
@@ -18,6 +22,7 @@ const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).di
 
 beforeAll(async () => {
   world = await startWorld()
+  containerd = await startContainerd()
   ws = await mkdtemp(path.join(world.dir, 'workspace-'))
   await mkdir(path.join(ws, 'boot', 'sub'), { recursive: true })
   await writeFile(path.join(ws, 'boot', 'auto.ipxe'), IPXE)
@@ -28,6 +33,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  await containerd?.stop()
   await world?.stop()
 })
 
@@ -76,7 +82,7 @@ describe('extra-files are served from the same bundle', () => {
     expect(layers).toHaveLength(12)
   })
 
-  it('image: one tar layer each, in every platform manifest', async () => {
+  it('image: one tar layer each in every platform manifest, unpacked by containerd at the root', async () => {
     const run = ok(
       await runAction({
         inputs: world.inputs('lts', { 'extra-files': EXTRA, format: 'image' }, 'hook/extra-image'),
@@ -86,7 +92,7 @@ describe('extra-files are served from the same bundle', () => {
     expectExtraFiles(run)
     const platforms = JSON.parse(run.outputs['platforms']!) as Record<string, string>
     expect(Object.keys(platforms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
-    for (const digest of Object.values(platforms)) {
+    for (const [platform, digest] of Object.entries(platforms)) {
       const manifest = await world.registry.getManifest('hook/extra-image', digest)
       const layers = manifest.body.layers as Array<{ digest: string }>
       expect(layers).toHaveLength(12)
@@ -99,6 +105,24 @@ describe('extra-files are served from the same bundle', () => {
             found[entry.name] = entry.data.toString('utf8')
       }
       expect(found).toEqual({ 'auto.ipxe': IPXE, 'SITE-README.txt': README })
+
+      // A real consumer: containerd pulls the platform and unpacks them at the image root.
+      const ns = `extra${++namespaces}`
+      const pulled = await containerd.pull(
+        ns,
+        `${world.registry.host}/hook/extra-image:v0.11.1-lts`,
+        platform
+      )
+      expect({ code: pulled.code, stderr: pulled.stderr }).toEqual({ code: 0, stderr: '' })
+      const config = JSON.parse(
+        (await world.registry.getBlob('hook/extra-image', manifest.body.config.digest)).toString()
+      ) as { rootfs: { diff_ids: string[] } }
+      const root = await containerd.unpacked(ns, config.rootfs.diff_ids)
+      expect(await readFile(path.join(root, 'auto.ipxe'), 'utf8')).toBe(IPXE)
+      expect(await readFile(path.join(root, 'SITE-README.txt'), 'utf8')).toBe(README)
+      expect((await readdir(root)).sort()).toEqual(
+        (JSON.parse(run.outputs['files']!) as Array<{ name: string }>).map(f => f.name).sort()
+      )
     }
   })
 
