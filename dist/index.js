@@ -40341,7 +40341,7 @@ async function unpack(body, archive, url, dir) {
                 hash.update(chunk);
                 received += chunk.length;
                 if (failed === undefined && !inflate.write(chunk))
-                    await drained(inflate, extraction);
+                    await drained(inflate);
             }
         }
         catch (err) {
@@ -40366,15 +40366,20 @@ async function unpack(body, archive, url, dir) {
         throw err;
     }
 }
-/** Waits until gunzip takes more input, or the extraction has failed. */
-function drained(inflate, extraction) {
+/** Waits until gunzip takes more input, or is gone because the extraction failed. */
+function drained(inflate) {
     return new Promise(resolve => {
+        if (inflate.destroyed) {
+            resolve();
+            return;
+        }
         const done = () => {
-            inflate.removeListener('drain', done);
+            inflate.off('drain', done);
+            inflate.off('close', done);
             resolve();
         };
-        inflate.once('drain', done);
-        void extraction.then(done);
+        inflate.on('drain', done);
+        inflate.on('close', done);
     });
 }
 function explainExtraction(err, archive, dir) {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { chmod, mkdir, open, rm } from 'node:fs/promises'
 import * as path from 'node:path'
-import { Transform, type Readable, type TransformCallback } from 'node:stream'
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import * as core from '@actions/core'
@@ -100,7 +100,7 @@ async function unpack(
       for await (const chunk of body as AsyncIterable<Buffer>) {
         hash.update(chunk)
         received += chunk.length
-        if (failed === undefined && !inflate.write(chunk)) await drained(inflate, extraction)
+        if (failed === undefined && !inflate.write(chunk)) await drained(inflate)
       }
     } catch (err) {
       inflate.destroy()
@@ -125,15 +125,20 @@ async function unpack(
   }
 }
 
-/** Waits until gunzip takes more input, or the extraction has failed. */
-function drained(inflate: NodeJS.WritableStream, extraction: Promise<void>): Promise<void> {
+/** Waits until gunzip takes more input, or is gone because the extraction failed. */
+function drained(inflate: Writable): Promise<void> {
   return new Promise(resolve => {
+    if (inflate.destroyed) {
+      resolve()
+      return
+    }
     const done = (): void => {
-      inflate.removeListener('drain', done)
+      inflate.off('drain', done)
+      inflate.off('close', done)
       resolve()
     }
-    inflate.once('drain', done)
-    void extraction.then(done)
+    inflate.on('drain', done)
+    inflate.on('close', done)
   })
 }
 
