@@ -40101,18 +40101,16 @@ async function fetchOnce(url, opts, consume, signal) {
             throw new TransferError(describeError(err), { cause: err });
         });
         message = response.message;
+        // Node ends a body shorter than its Content-Length with an error, which lands here.
+        let broken;
+        message.on('error', err => (broken ??= err));
         const status = message.statusCode ?? 0;
         if (status !== 200) {
             message.resume();
             throw new HttpStatusError(status);
         }
-        const length = Number(message.headers['content-length']);
-        const attempt = Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {};
-        // Node ends a body shorter than its Content-Length with an error, which lands here.
-        let broken;
-        message.once('error', err => (broken ??= err));
         try {
-            return await consume(message, attempt);
+            return await consume(message);
         }
         catch (err) {
             // The consumer's own verdicts (ActionError) stand; anything else that failed while the

@@ -23,12 +23,7 @@ export interface DownloadOptions {
  * calls it again from the first byte. Errors it throws itself (ActionError) are final; the
  * body failing under it (a broken connection) is retried.
  */
-export type BodyConsumer<T> = (body: Readable, attempt: Attempt) => Promise<T>
-
-export interface Attempt {
-  /** Content-Length as announced, when it was. */
-  contentLength?: number
-}
+type BodyConsumer<T> = (body: Readable) => Promise<T>
 
 // tool-cache's policy for downloadTool (ACTIONS-RUNTIME.md), kept for every download here.
 const MAX_ATTEMPTS = 3
@@ -106,19 +101,16 @@ async function fetchOnce<T>(
       throw new TransferError(describeError(err), { cause: err })
     })
     message = response.message
+    // Node ends a body shorter than its Content-Length with an error, which lands here.
+    let broken: Error | undefined
+    message.on('error', err => (broken ??= err))
     const status = message.statusCode ?? 0
     if (status !== 200) {
       message.resume()
       throw new HttpStatusError(status)
     }
-    const length = Number(message.headers['content-length'])
-    const attempt: Attempt =
-      Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}
-    // Node ends a body shorter than its Content-Length with an error, which lands here.
-    let broken: Error | undefined
-    message.once('error', err => (broken ??= err))
     try {
-      return await consume(message, attempt)
+      return await consume(message)
     } catch (err) {
       // The consumer's own verdicts (ActionError) stand; anything else that failed while the
       // body broke under it was caused by the transfer, and another attempt may succeed.
