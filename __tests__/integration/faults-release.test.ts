@@ -132,12 +132,31 @@ describe('release server faults', () => {
     expect(server.requests(LTS_X86)).toHaveLength(3)
   })
 
-  it('a connection dropped mid-body once: retried and verified', async () => {
+  it('a connection dropped mid-body once: retried from the start; exactly the verified files are cached and bundled', async () => {
     fault({ path: LTS_X86, kind: 'drop-mid-body', times: 1 })
     server.resetRequests()
-    const run = await runAction({ inputs: inputs() })
+    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const run = await runAction({ inputs: inputs(), toolCache })
     expect(run.exitCode).toBe(0)
     expect(server.requests(LTS_X86)).toHaveLength(2)
+    // Nothing of the broken attempt survives: the bundle and the cache entry hold exactly the
+    // archive's files with their generated digests, and no staging directory is left.
+    const want = release.archives['latest-lts-x86_64']!.files
+    const files = JSON.parse(run.outputs['files']!) as Array<{
+      name: string
+      sha256: string
+      target?: string
+    }>
+    for (const [name, f] of Object.entries(want))
+      expect(files.find(e => e.name === name)?.sha256).toBe(f.sha256)
+    const entry = path.join(toolCache, 'hook_latest-lts-x86_64')
+    const [version] = await readdir(entry)
+    expect((await readdir(path.join(entry, version!, 'any'))).sort()).toEqual(
+      ['.hook-archive.json', ...Object.keys(want)].sort()
+    )
+    expect(
+      (await readdir(run.env['RUNNER_TEMP']!)).filter(n => !n.startsWith('hook-bundle-lts-'))
+    ).toEqual([])
   })
 
   it('a connection dropped mid-body every time: fails after 3 attempts', async () => {
