@@ -40325,7 +40325,14 @@ async function unpack(body, archive, url, dir) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const hash = (0,external_node_crypto_.createHash)('sha512');
     let received = 0;
-    const inflate = (0,external_node_zlib_.createGunzip)({ chunkSize: 256 << 10 });
+    // A megabyte of input may wait for gunzip, so that receiving and hashing the next chunks
+    // overlap with inflating this one instead of taking turns with it.
+    // (Node passes stream options through to the Transform; its zlib types do not list them.)
+    const options = {
+        chunkSize: 256 << 10,
+        writableHighWaterMark: 1 << 20
+    };
+    const inflate = (0,external_node_zlib_.createGunzip)(options);
     const watch = new TarWatch(archive, () => received);
     const extractor = tar_stream.extract();
     const files = extractEntries(extractor, watch, archive, dir);

@@ -1,9 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { chmod, mkdir, open, rm } from 'node:fs/promises'
 import * as path from 'node:path'
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream'
+import {
+  Transform,
+  type Readable,
+  type TransformCallback,
+  type TransformOptions,
+  type Writable
+} from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createGunzip } from 'node:zlib'
+import { createGunzip, type ZlibOptions } from 'node:zlib'
 import * as core from '@actions/core'
 import * as tar from 'tar-stream'
 import { RECORD, fromCache, saveToCache } from './archive-cache.js'
@@ -87,7 +93,14 @@ async function unpack(
   await mkdir(dir, { recursive: true })
   const hash = createHash('sha512')
   let received = 0
-  const inflate = createGunzip({ chunkSize: 256 << 10 })
+  // A megabyte of input may wait for gunzip, so that receiving and hashing the next chunks
+  // overlap with inflating this one instead of taking turns with it.
+  // (Node passes stream options through to the Transform; its zlib types do not list them.)
+  const options: ZlibOptions & TransformOptions = {
+    chunkSize: 256 << 10,
+    writableHighWaterMark: 1 << 20
+  }
+  const inflate = createGunzip(options)
   const watch = new TarWatch(archive, () => received)
   const extractor = tar.extract()
   const files = extractEntries(extractor, watch, archive, dir)
