@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7514);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4847);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7514:
+/***/ 4847:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44648,8 +44648,16 @@ function reference(image, tag) {
 
 ;// CONCATENATED MODULE: ./src/publish.ts
 
+
 const LINK_ANNOTATION = 'org.tinkerbell.hook.link';
 const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant';
+/** What the skip-published check compares, and nothing else. */
+const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs';
+/**
+ * Bumped whenever the code changes what is pushed for the same inputs (file order, media
+ * types, annotations, links...), so that a bundle an older layout pushed is never skipped.
+ */
+const LAYOUT = '1';
 const publish_ALL_SUFFIX = '-all';
 // The OCI distribution spec's tag grammar.
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -44707,8 +44715,52 @@ function planAnnotations(f) {
         'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${f.variant}, from ${f.hookRepository} ${f.version}`,
         'org.opencontainers.image.created': f.created,
         [VARIANT_ANNOTATION]: f.variant,
-        ...f.extra
+        ...f.extra,
+        ...f.provenance
     };
+}
+/**
+ * The provenance annotations every pushed bundle carries (decision 1): what it was built from,
+ * and `inputs`, the sha256 of a canonical JSON of everything that shapes its bytes. Two runs
+ * with the same `inputs` push the same bytes, so the skip-published check compares it alone.
+ */
+function planProvenance(f) {
+    const sources = sortKeys(Object.fromEntries(f.sources.map(s => [s.asset, s.sha512])));
+    const shaping = {
+        layout: LAYOUT,
+        format: f.format,
+        variant: f.variant,
+        hookRepository: f.hookRepository,
+        release: f.release,
+        sources,
+        ...(f.format === 'artifact' ? { artifactType: f.artifactType ?? '' } : {}),
+        annotations: f.annotations,
+        created: f.created,
+        iso: f.iso,
+        extraFiles: f.extraFiles,
+        oras: f.orasVersion
+    };
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(canonicalJson(shaping)).digest('hex');
+    return {
+        [VARIANT_ANNOTATION]: f.variant,
+        'org.tinkerbell.hook.format': f.format,
+        'org.tinkerbell.hook.layout': LAYOUT,
+        'org.tinkerbell.hook.sources': JSON.stringify(sources),
+        [INPUTS_ANNOTATION]: `sha256:${digest}`
+    };
+}
+function sortKeys(o) {
+    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+/** JSON with every object's keys sorted and no spaces: one text for one value. */
+function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(sortKeys(value));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
 }
 /**
  * Layer media types. Kernels and initramfs images are opaque bytes to a registry; the dtbs
@@ -44834,6 +44886,7 @@ function parseInputs(read, env) {
     const push = parseBoolean('push', get('push', 'true'));
     const latest = parseBoolean('latest', get('latest', 'false'));
     const iso = parseBoolean('iso', get('iso', 'false'));
+    const skipPublished = parseBoolean('skip-published', get('skip-published', 'true'));
     const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'));
     const willPush = push && variant !== '';
     let image;
@@ -44907,6 +44960,7 @@ function parseInputs(read, env) {
             : { downloadAuthorization: download.authorization }),
         bundleDir: get('bundle-dir'),
         push,
+        skipPublished,
         image,
         extraTags: parseTagList(get('tags')),
         latest,
@@ -45526,10 +45580,20 @@ function parseFetchOutput(stdout, ref) {
             if (typeof v === 'string')
                 annotations[k] = v;
     }
+    let platforms;
+    if (Array.isArray(o.content.manifests)) {
+        for (const m of o.content.manifests) {
+            if (typeof m?.digest !== 'string' || !m.platform)
+                continue;
+            platforms ??= {};
+            platforms[`${String(m.platform.os)}/${String(m.platform.architecture)}`] = m.digest;
+        }
+    }
     return {
         digest: o.digest,
         mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
-        annotations
+        annotations,
+        ...(platforms ? { platforms } : {})
     };
 }
 /** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
@@ -45596,6 +45660,46 @@ function registryError(image, username, action, stderr, attempts = 1) {
         return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`);
     }
     return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
+}
+
+;// CONCATENATED MODULE: ./src/republish.ts
+
+/**
+ * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
+ * published only when its `org.tinkerbell.hook.inputs` equals ours: the same inputs give the
+ * same bytes, and anything else (another release, other annotations, a manifest some other
+ * tool pushed, an older layout) needs a push.
+ */
+function planRepublish(tags, found, inputs) {
+    const same = found.find(m => m?.annotations[INPUTS_ANNOTATION] === inputs);
+    if (same === undefined)
+        return { kind: 'push' };
+    const move = tags.filter((_, i) => found[i]?.digest !== same.digest);
+    return move.length === 0
+        ? { kind: 'skip', digest: same.digest }
+        : { kind: 'retag', digest: same.digest, move };
+}
+/** One log line: what a planned tag points at, and whether that is this bundle. */
+function describeTag(ref, found, inputs) {
+    if (found === undefined)
+        return `${ref}: not found`;
+    const theirs = found.annotations[INPUTS_ANNOTATION];
+    if (theirs === inputs)
+        return `${ref}: ${found.digest}, built from the same inputs (${inputs})`;
+    if (theirs === undefined)
+        return `${ref}: ${found.digest}, not pushed by this action (no ${INPUTS_ANNOTATION} annotation)`;
+    return `${ref}: ${found.digest}, built from other inputs (${theirs})`;
+}
+/** Why the run does what it does, in one line for the log and the job summary. */
+function republish_explain(plan, tags) {
+    switch (plan.kind) {
+        case 'skip':
+            return `every planned tag already points at ${plan.digest}, built from the same inputs: nothing downloaded, nothing pushed`;
+        case 'retag':
+            return `${tags.length - plan.move.length} of ${tags.length} tags already point at ${plan.digest}, built from the same inputs: moving ${plan.move.join(', ')} to it, nothing downloaded or pushed`;
+        case 'push':
+            return 'no planned tag points at a bundle built from the same inputs: building and pushing';
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/image-plan.ts
@@ -50855,15 +50959,33 @@ function bundleOutputs(bundle) {
     setOutput('files', JSON.stringify(bundle.entries));
 }
 function pushOutputs(p) {
-    setOutput('pushed', p ? 'true' : 'false');
+    setOutput('pushed', p && !p.skipped ? 'true' : 'false');
     if (!p)
         return;
+    setOutput('skipped', p.skipped ? 'true' : 'false');
     setOutput('image', p.image.name);
     setOutput('tags', JSON.stringify(p.tags));
     setOutput('refs', JSON.stringify(p.refs));
     setOutput('digest', p.digest);
     if (p.platforms)
         setOutput('platforms', JSON.stringify(p.platforms));
+    setOutput('moved-tags', JSON.stringify(p.moved));
+}
+function pullCommand(p) {
+    return p.image.kind === 'registry'
+        ? `oras pull ${p.image.name}@${p.digest}`
+        : `oras pull --oci-layout ${p.image.dir}@${p.digest}`;
+}
+/** A run that built nothing: what each tag held, why, and which tags moved. */
+async function summarizeRepublished(release, variant, published, findings, why) {
+    await writeSummary(s => {
+        s.addHeading(`Hook ${release.tag} ${variant}: already published`, 2)
+            .addRaw(`<code>${published.image.name}</code>: ${why}.`, true)
+            .addList(findings.map(f => `<code>${f}</code>`));
+        if (published.moved.length > 0)
+            s.addRaw('Moved with <code>oras tag</code> (no blob uploaded):', true).addList(published.moved.map(t => `<code>${t}</code>`));
+        s.addCodeBlock(pullCommand(published), 'sh');
+    });
 }
 /** The job summary is optional outside a runner (local runs): skip it when there is no file. */
 async function writeSummary(build) {
@@ -50904,9 +51026,7 @@ async function summarizeBundle(release, variant, bundle, published) {
             s.addRaw('Not pushed (push: false).', true);
             return;
         }
-        const pull = published.image.kind === 'registry'
-            ? `oras pull ${published.image.name}@${published.digest}`
-            : `oras pull --oci-layout ${published.image.dir}@${published.digest}`;
+        const pull = pullCommand(published);
         s.addRaw(`Pushed to <code>${published.image.name}</code> with digest <code>${published.digest}</code>, tags:`, true)
             .addList(published.tags.map(t => `<code>${t}</code>`))
             .addCodeBlock(pull, 'sh');
@@ -50983,6 +51103,7 @@ async function openRunTemp(runnerTemp) {
 
 
 
+
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4;
 async function run() {
@@ -51016,18 +51137,23 @@ async function run() {
         const tags = inputs.push
             ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
             : [];
-        const registry = inputs.push
-            ? await main_group('oras', () => prepareOras(inputs, temp.dir))
-            : undefined;
-        // Reading a planned tag before any download turns a bad password into a failure in seconds.
-        if (registry)
-            await fetchManifest(registry, tags[0]);
+        const oras = inputs.push ? await main_group('oras', () => prepareOras(inputs, temp.dir)) : undefined;
+        const registry = oras?.registry;
+        let provenance;
+        if (oras) {
+            provenance = planProvenance(provenanceFacts(inputs, release, plan, oras.version));
+            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs, oras.registry, release, variant.name, tags, provenance));
+            if (found) {
+                pushOutputs(found);
+                return;
+            }
+        }
         const workDir = temp.dir;
         const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir));
         bundleOutputs(bundle);
         let published;
         if (registry) {
-            published = await main_group(`Push ${variant.name}`, () => publish(inputs, registry, release, variant.name, bundle, tags, workDir));
+            published = await main_group(`Push ${variant.name}`, () => publish(inputs, registry, release, variant.name, bundle, tags, provenance, workDir));
         }
         pushOutputs(published);
         await summarizeBundle(release, variant.name, bundle, published);
@@ -51072,10 +51198,11 @@ async function readRelease(inputs) {
 }
 async function prepareOras(inputs, privateDir) {
     const binary = await installOras(inputs.oras, inputs.downloadTimeoutMs);
-    info(`oras ${await orasVersion(binary)} at ${binary}`);
+    const version = await orasVersion(binary);
+    info(`oras ${version} at ${binary}`);
     addPath(external_node_path_namespaceObject.dirname(binary));
     setOutput('oras-path', binary);
-    return {
+    const registry = {
         binary,
         // Never written: the credentials go to oras on stdin, call by call.
         config: external_node_path_namespaceObject.join(privateDir, 'no-registry-config.json'),
@@ -51084,6 +51211,62 @@ async function prepareOras(inputs, privateDir) {
         username: inputs.username,
         password: inputs.password
     };
+    return { registry, version };
+}
+/** Seam: cache (ISOs: plan.isos, the iso input) and inputs (extra files) feed their parts. */
+function provenanceFacts(inputs, release, plan, orasVersion) {
+    return {
+        format: inputs.format,
+        variant: plan.variant,
+        hookRepository: release.repository,
+        release: release.tag,
+        sources: plan.archives,
+        artifactType: inputs.format === 'artifact' ? inputs.artifactType : undefined,
+        annotations: inputs.annotations,
+        created: inputs.created ?? 'derived',
+        iso: false,
+        extraFiles: {},
+        orasVersion
+    };
+}
+/**
+ * Reads what every planned tag points at before any download. Returns the outcome when nothing
+ * needs building (the tags already name a bundle from the same inputs, some perhaps after an
+ * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
+ * network) fails the step: it never leads to a push or a skip.
+ */
+async function readPublished(inputs, registry, release, variant, tags, provenance) {
+    const ours = provenance[INPUTS_ANNOTATION];
+    // The first tag alone first: a bad password or an unreachable registry fails here in
+    // seconds, before any download, and once rather than once per tag.
+    const first = await fetchManifest(registry, tags[0]);
+    if (!inputs.skipPublished) {
+        info('skip-published is false: building and pushing whatever the tags hold');
+        return undefined;
+    }
+    const found = [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
+    const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
+    for (const line of findings)
+        info(line);
+    const plan = planRepublish(tags, found, ours);
+    const why = republish_explain(plan, tags);
+    info(why);
+    if (plan.kind === 'push')
+        return undefined;
+    const moved = plan.kind === 'retag' ? plan.move : [];
+    if (moved.length > 0)
+        await tagManifest(registry, plan.digest, moved);
+    const published = {
+        image: registry.image,
+        tags,
+        refs: tags.map(t => reference(registry.image, t)),
+        digest: plan.digest,
+        platforms: found.find(m => m?.digest === plan.digest)?.platforms,
+        skipped: true,
+        moved
+    };
+    await summarizeRepublished(release, variant, published, findings, why);
+    return published;
 }
 async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir) {
     const started = Date.now();
@@ -51113,7 +51296,7 @@ async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, w
         info(`  ${e.name}${e.target ? ` -> ${e.target}` : ''}  ${bytes(e.size)}  sha256:${e.sha256}`);
     return bundle;
 }
-async function publish(inputs, registry, release, variant, bundle, tags, workDir) {
+async function publish(inputs, registry, release, variant, bundle, tags, provenance, workDir) {
     await validateBundle(bundle);
     const created = inputs.created ?? rfc3339(new Date(bundle.newestMtime));
     const annotations = planAnnotations({
@@ -51121,7 +51304,8 @@ async function publish(inputs, registry, release, variant, bundle, tags, workDir
         version: release.tag,
         variant,
         created,
-        extra: inputs.annotations
+        extra: inputs.annotations,
+        provenance
     });
     const started = Date.now();
     const { digest, platforms } = inputs.format === 'image'
@@ -51129,7 +51313,7 @@ async function publish(inputs, registry, release, variant, bundle, tags, workDir
         : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir);
     const refs = tags.map(t => reference(registry.image, t));
     info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`);
-    return { image: registry.image, tags, refs, digest, platforms };
+    return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] };
 }
 async function publishArtifact(inputs, registry, bundle, tags, annotations, workDir) {
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');

@@ -7,7 +7,8 @@
 //                    [--download-url URL] [--push false] [--<any action input> VALUE ...] [--debug]
 //
 // Defaults: hook release "latest", variant "lts", pushed into the local OCI layout
-// ./hook-bundle-oci, bundle built in ./hook-bundle/<variant>. The registry password is read from
+// ./hook-bundle-oci, bundle built in ./hook-bundle/<variant> on every run (skip-published false;
+// pass --skip-published true to try the check). The registry password is read from
 // HOOK_BUNDLE_PASSWORD, never from the command line. --debug (or RUNNER_DEBUG=1) shows the
 // debug log.
 import { spawn } from 'node:child_process'
@@ -22,6 +23,8 @@ const inputs = {
   'hook-version': 'latest',
   variant: 'lts',
   image: 'oci-layout:./hook-bundle-oci',
+  // This script promises a bundle directory on every run; a skipped run would build none.
+  'skip-published': 'false',
   password: process.env.HOOK_BUNDLE_PASSWORD ?? ''
 }
 const args = process.argv.slice(2)
@@ -36,7 +39,7 @@ for (let i = 0; i < args.length; i++) {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(1, 14)
+        .slice(1, 13)
         .join('\n')
         .replace(/^\/\/ ?/gm, '')
     )

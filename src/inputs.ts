@@ -34,6 +34,8 @@ export interface Inputs {
   downloadAuthorization?: string
   bundleDir: string
   push: boolean
+  /** Read the planned tags first; build and push only what is not published yet. */
+  skipPublished: boolean
   /** Undefined only when nothing will be pushed. */
   image?: ImageTarget
   extraTags: string[]
@@ -107,6 +109,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
   const push = parseBoolean('push', get('push', 'true'))
   const latest = parseBoolean('latest', get('latest', 'false'))
   const iso = parseBoolean('iso', get('iso', 'false'))
+  const skipPublished = parseBoolean('skip-published', get('skip-published', 'true'))
   const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'))
 
   const willPush = push && variant !== ''
@@ -205,6 +208,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
       : { downloadAuthorization: download.authorization }),
     bundleDir: get('bundle-dir'),
     push,
+    skipPublished,
     image,
     extraTags: parseTagList(get('tags')),
     latest,

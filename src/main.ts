@@ -10,8 +10,24 @@ import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
 import { fetchIso, planIsos } from './iso.js'
-import { fetchManifest, installOras, orasVersion, push, type Registry } from './oras.js'
-import { annotationFile, mediaTypeFor, planAnnotations, planTags } from './publish.js'
+import {
+  fetchManifest,
+  installOras,
+  orasVersion,
+  push,
+  tagManifest,
+  type Registry
+} from './oras.js'
+import {
+  annotationFile,
+  INPUTS_ANNOTATION,
+  mediaTypeFor,
+  planAnnotations,
+  planProvenance,
+  planTags,
+  type ProvenanceFacts
+} from './publish.js'
+import { describeTag, explain, planRepublish } from './republish.js'
 import { publishImage } from './publish-image.js'
 import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
 import {
@@ -21,6 +37,7 @@ import {
   releaseOutputs,
   summarizeBundle,
   summarizeList,
+  summarizeRepublished,
   type Published
 } from './report.js'
 import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
@@ -64,11 +81,19 @@ export async function run(): Promise<void> {
     const tags = inputs.push
       ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
       : []
-    const registry = inputs.push
-      ? await group('oras', () => prepareOras(inputs, temp!.dir))
-      : undefined
-    // Reading a planned tag before any download turns a bad password into a failure in seconds.
-    if (registry) await fetchManifest(registry, tags[0]!)
+    const oras = inputs.push ? await group('oras', () => prepareOras(inputs, temp!.dir)) : undefined
+    const registry = oras?.registry
+    let provenance: Record<string, string> | undefined
+    if (oras) {
+      provenance = planProvenance(provenanceFacts(inputs, release, plan, oras.version))
+      const found = await group(`Published ${variant.name}?`, () =>
+        readPublished(inputs, oras.registry, release, variant.name, tags, provenance!)
+      )
+      if (found) {
+        pushOutputs(found)
+        return
+      }
+    }
 
     const workDir = temp.dir
     const bundle = await group(`Bundle ${variant.name}`, () =>
@@ -79,7 +104,7 @@ export async function run(): Promise<void> {
     let published: Published | undefined
     if (registry) {
       published = await group(`Push ${variant.name}`, () =>
-        publish(inputs, registry, release, variant.name, bundle, tags, workDir)
+        publish(inputs, registry, release, variant.name, bundle, tags, provenance!, workDir)
       )
     }
     pushOutputs(published)
@@ -134,12 +159,16 @@ async function readRelease(inputs: Inputs): Promise<Release> {
   return release
 }
 
-async function prepareOras(inputs: Inputs, privateDir: string): Promise<Registry> {
+async function prepareOras(
+  inputs: Inputs,
+  privateDir: string
+): Promise<{ registry: Registry; version: string }> {
   const binary = await installOras(inputs.oras, inputs.downloadTimeoutMs)
-  core.info(`oras ${await orasVersion(binary)} at ${binary}`)
+  const version = await orasVersion(binary)
+  core.info(`oras ${version} at ${binary}`)
   core.addPath(path.dirname(binary))
   core.setOutput('oras-path', binary)
-  return {
+  const registry: Registry = {
     binary,
     // Never written: the credentials go to oras on stdin, call by call.
     config: path.join(privateDir, 'no-registry-config.json'),
@@ -148,6 +177,73 @@ async function prepareOras(inputs: Inputs, privateDir: string): Promise<Registry
     username: inputs.username,
     password: inputs.password
   }
+  return { registry, version }
+}
+
+/** Seam: cache (ISOs: plan.isos, the iso input) and inputs (extra files) feed their parts. */
+function provenanceFacts(
+  inputs: Inputs,
+  release: Release,
+  plan: BundlePlan,
+  orasVersion: string
+): ProvenanceFacts {
+  return {
+    format: inputs.format,
+    variant: plan.variant,
+    hookRepository: release.repository,
+    release: release.tag,
+    sources: plan.archives,
+    artifactType: inputs.format === 'artifact' ? inputs.artifactType : undefined,
+    annotations: inputs.annotations,
+    created: inputs.created ?? 'derived',
+    iso: false,
+    extraFiles: {},
+    orasVersion
+  }
+}
+
+/**
+ * Reads what every planned tag points at before any download. Returns the outcome when nothing
+ * needs building (the tags already name a bundle from the same inputs, some perhaps after an
+ * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
+ * network) fails the step: it never leads to a push or a skip.
+ */
+async function readPublished(
+  inputs: Inputs,
+  registry: Registry,
+  release: Release,
+  variant: string,
+  tags: string[],
+  provenance: Record<string, string>
+): Promise<Published | undefined> {
+  const ours = provenance[INPUTS_ANNOTATION]!
+  // The first tag alone first: a bad password or an unreachable registry fails here in
+  // seconds, before any download, and once rather than once per tag.
+  const first = await fetchManifest(registry, tags[0]!)
+  if (!inputs.skipPublished) {
+    core.info('skip-published is false: building and pushing whatever the tags hold')
+    return undefined
+  }
+  const found = [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
+  const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours))
+  for (const line of findings) core.info(line)
+  const plan = planRepublish(tags, found, ours)
+  const why = explain(plan, tags)
+  core.info(why)
+  if (plan.kind === 'push') return undefined
+  const moved = plan.kind === 'retag' ? plan.move : []
+  if (moved.length > 0) await tagManifest(registry, plan.digest, moved)
+  const published: Published = {
+    image: registry.image,
+    tags,
+    refs: tags.map(t => reference(registry.image, t)),
+    digest: plan.digest,
+    platforms: found.find(m => m?.digest === plan.digest)?.platforms,
+    skipped: true,
+    moved
+  }
+  await summarizeRepublished(release, variant, published, findings, why)
+  return published
 }
 
 async function makeBundle(
@@ -198,6 +294,7 @@ async function publish(
   variant: string,
   bundle: Bundle,
   tags: string[],
+  provenance: Record<string, string>,
   workDir: string
 ): Promise<Published> {
   await validateBundle(bundle)
@@ -207,7 +304,8 @@ async function publish(
     version: release.tag,
     variant,
     created,
-    extra: inputs.annotations
+    extra: inputs.annotations,
+    provenance
   })
   const started = Date.now()
   const { digest, platforms } =
@@ -216,7 +314,7 @@ async function publish(
       : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir)
   const refs = tags.map(t => reference(registry.image, t))
   core.info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`)
-  return { image: registry.image, tags, refs, digest, platforms }
+  return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] }
 }
 
 async function publishArtifact(

@@ -352,6 +352,8 @@ export interface PublishedManifest {
   digest: string
   mediaType: string
   annotations: Record<string, string>
+  /** An index's entries that name a platform: `os/architecture` → manifest digest. */
+  platforms?: Record<string, string>
 }
 
 /**
@@ -389,7 +391,12 @@ export function parseFetchOutput(stdout: string, ref: string): PublishedManifest
     parsed = undefined
   }
   const o = parsed as
-    { digest?: unknown; mediaType?: unknown; content?: { annotations?: unknown } } | undefined
+    | {
+        digest?: unknown
+        mediaType?: unknown
+        content?: { annotations?: unknown; manifests?: unknown }
+      }
+    | undefined
   if (
     !o ||
     typeof o.digest !== 'string' ||
@@ -406,10 +413,22 @@ export function parseFetchOutput(stdout: string, ref: string): PublishedManifest
   if (typeof raw === 'object' && raw !== null) {
     for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') annotations[k] = v
   }
+  let platforms: Record<string, string> | undefined
+  if (Array.isArray(o.content.manifests)) {
+    for (const m of o.content.manifests as Array<{
+      digest?: unknown
+      platform?: { os?: unknown; architecture?: unknown }
+    }>) {
+      if (typeof m?.digest !== 'string' || !m.platform) continue
+      platforms ??= {}
+      platforms[`${String(m.platform.os)}/${String(m.platform.architecture)}`] = m.digest
+    }
+  }
   return {
     digest: o.digest,
     mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
-    annotations
+    annotations,
+    ...(platforms ? { platforms } : {})
   }
 }
 

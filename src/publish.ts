@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { ActionError } from './errors.js'
 
 /** One entry of the bundle directory as pushed: a file, or a standard-name link to one. */
@@ -11,6 +12,13 @@ export interface BundleEntry {
 
 const LINK_ANNOTATION = 'org.tinkerbell.hook.link'
 const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant'
+/** What the skip-published check compares, and nothing else. */
+export const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs'
+/**
+ * Bumped whenever the code changes what is pushed for the same inputs (file order, media
+ * types, annotations, links...), so that a bundle an older layout pushed is never skipped.
+ */
+export const LAYOUT = '1'
 const ALL_SUFFIX = '-all'
 
 // The OCI distribution spec's tag grammar.
@@ -79,6 +87,8 @@ export interface AnnotationFacts {
   variant: string
   created: string
   extra: Record<string, string>
+  /** planProvenance's annotations: applied last, so no extra annotation can fake them. */
+  provenance?: Record<string, string>
 }
 
 export function planAnnotations(f: AnnotationFacts): Record<string, string> {
@@ -88,8 +98,74 @@ export function planAnnotations(f: AnnotationFacts): Record<string, string> {
     'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${f.variant}, from ${f.hookRepository} ${f.version}`,
     'org.opencontainers.image.created': f.created,
     [VARIANT_ANNOTATION]: f.variant,
-    ...f.extra
+    ...f.extra,
+    ...f.provenance
   }
+}
+
+/** Everything that shapes the pushed bytes, known before any download. */
+export interface ProvenanceFacts {
+  format: 'artifact' | 'image'
+  variant: string
+  hookRepository: string
+  release: string
+  /** Every archive and ISO the bundle is built from, with the SHA-512 checksum.txt gives. */
+  sources: Array<{ asset: string; sha512: string }>
+  /** The artifact format's artifactType; the image format has none. */
+  artifactType?: string
+  /** The `annotations` input. */
+  annotations: Record<string, string>
+  /** The `created` input as it shapes the bytes: its value, SOURCE_DATE_EPOCH's, or `derived`. */
+  created: string
+  iso: boolean
+  /** Extra files by bundle name, with their sha256. */
+  extraFiles: Record<string, string>
+  orasVersion: string
+}
+
+/**
+ * The provenance annotations every pushed bundle carries (decision 1): what it was built from,
+ * and `inputs`, the sha256 of a canonical JSON of everything that shapes its bytes. Two runs
+ * with the same `inputs` push the same bytes, so the skip-published check compares it alone.
+ */
+export function planProvenance(f: ProvenanceFacts): Record<string, string> {
+  const sources = sortKeys(Object.fromEntries(f.sources.map(s => [s.asset, s.sha512])))
+  const shaping = {
+    layout: LAYOUT,
+    format: f.format,
+    variant: f.variant,
+    hookRepository: f.hookRepository,
+    release: f.release,
+    sources,
+    ...(f.format === 'artifact' ? { artifactType: f.artifactType ?? '' } : {}),
+    annotations: f.annotations,
+    created: f.created,
+    iso: f.iso,
+    extraFiles: f.extraFiles,
+    oras: f.orasVersion
+  }
+  const digest = createHash('sha256').update(canonicalJson(shaping)).digest('hex')
+  return {
+    [VARIANT_ANNOTATION]: f.variant,
+    'org.tinkerbell.hook.format': f.format,
+    'org.tinkerbell.hook.layout': LAYOUT,
+    'org.tinkerbell.hook.sources': JSON.stringify(sources),
+    [INPUTS_ANNOTATION]: `sha256:${digest}`
+  }
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+/** JSON with every object's keys sorted and no spaces: one text for one value. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(sortKeys(value as Record<string, unknown>))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
 }
 
 /**

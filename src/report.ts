@@ -13,6 +13,10 @@ export interface Published {
   digest: string
   /** Image format: platform → manifest digest. */
   platforms?: Record<string, string>
+  /** No bundle was built: the tags already named (or were moved to) one from the same inputs. */
+  skipped: boolean
+  /** Tags pointed at the existing digest with `oras tag`. */
+  moved: string[]
 }
 
 export function releaseOutputs(release: Release): void {
@@ -52,13 +56,41 @@ export function bundleOutputs(bundle: Bundle): void {
 }
 
 export function pushOutputs(p: Published | undefined): void {
-  core.setOutput('pushed', p ? 'true' : 'false')
+  core.setOutput('pushed', p && !p.skipped ? 'true' : 'false')
   if (!p) return
+  core.setOutput('skipped', p.skipped ? 'true' : 'false')
   core.setOutput('image', p.image.name)
   core.setOutput('tags', JSON.stringify(p.tags))
   core.setOutput('refs', JSON.stringify(p.refs))
   core.setOutput('digest', p.digest)
   if (p.platforms) core.setOutput('platforms', JSON.stringify(p.platforms))
+  core.setOutput('moved-tags', JSON.stringify(p.moved))
+}
+
+function pullCommand(p: Published): string {
+  return p.image.kind === 'registry'
+    ? `oras pull ${p.image.name}@${p.digest}`
+    : `oras pull --oci-layout ${p.image.dir}@${p.digest}`
+}
+
+/** A run that built nothing: what each tag held, why, and which tags moved. */
+export async function summarizeRepublished(
+  release: Release,
+  variant: string,
+  published: Published,
+  findings: string[],
+  why: string
+): Promise<void> {
+  await writeSummary(s => {
+    s.addHeading(`Hook ${release.tag} ${variant}: already published`, 2)
+      .addRaw(`<code>${published.image.name}</code>: ${why}.`, true)
+      .addList(findings.map(f => `<code>${f}</code>`))
+    if (published.moved.length > 0)
+      s.addRaw('Moved with <code>oras tag</code> (no blob uploaded):', true).addList(
+        published.moved.map(t => `<code>${t}</code>`)
+      )
+    s.addCodeBlock(pullCommand(published), 'sh')
+  })
 }
 
 /** The job summary is optional outside a runner (local runs): skip it when there is no file. */
@@ -108,10 +140,7 @@ export async function summarizeBundle(
       s.addRaw('Not pushed (push: false).', true)
       return
     }
-    const pull =
-      published.image.kind === 'registry'
-        ? `oras pull ${published.image.name}@${published.digest}`
-        : `oras pull --oci-layout ${published.image.dir}@${published.digest}`
+    const pull = pullCommand(published)
     s.addRaw(
       `Pushed to <code>${published.image.name}</code> with digest <code>${published.digest}</code>, tags:`,
       true

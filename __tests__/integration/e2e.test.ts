@@ -61,6 +61,7 @@ describe('dist/index.js under Node 24 with the runner’s defaults', () => {
         'password',
         'plain-http',
         'push',
+        'skip-published',
         'tags',
         'username',
         'variant'

@@ -142,8 +142,20 @@ describe('the tag set of the original workflow', () => {
         'org.opencontainers.image.version': VERSION,
         'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${variant}, from tinkerbell/hook ${VERSION}`,
         'org.opencontainers.image.created': new Date(newest).toISOString().replace('.000Z', 'Z'),
-        'org.tinkerbell.hook.variant': variant
+        'org.tinkerbell.hook.variant': variant,
+        // Provenance (issue 9): what the bundle is built from, and the digest of its inputs.
+        'org.tinkerbell.hook.format': 'artifact',
+        'org.tinkerbell.hook.layout': '1',
+        'org.tinkerbell.hook.sources': expect.any(String),
+        'org.tinkerbell.hook.inputs': expect.stringMatching(/^sha256:[0-9a-f]{64}$/)
       })
+      const sources = JSON.parse(m.annotations['org.tinkerbell.hook.sources']!) as Record<
+        string,
+        string
+      >
+      expect(Object.keys(sources)).toEqual(Object.keys(sources).sort())
+      for (const [asset, sha512] of Object.entries(sources))
+        expect(world.release.assets[asset]!.sha512).toBe(sha512)
 
       const files = JSON.parse(run.outputs['files']!) as Array<{
         name: string
