@@ -197,7 +197,8 @@ describe('skip-published', () => {
   it.each([
     ['annotations', { annotations: 'org.example.site=lab-2' }],
     ['artifact-type', { 'artifact-type': 'application/vnd.example.hook+tar' }],
-    ['created', { created: '2030-01-02T03:04:05Z' }]
+    ['created', { created: '2030-01-02T03:04:05Z' }],
+    ['format', { format: 'image' }]
   ])('a different %s input: a full push that moves the tags', async (_, extra) => {
     await withProxy(async proxy => {
       const repo = freshRepo()
@@ -241,6 +242,36 @@ describe('skip-published', () => {
       expect((await world.registry.getManifest(repo, 'v0.11.1-lts')).digest).toBe(
         run.outputs['digest']
       )
+    })
+  })
+
+  it('format image: the tags point at an index, whose annotations are read the same way', async () => {
+    await withProxy(async proxy => {
+      const repo = freshRepo()
+      const first = await publish(proxy, repo, { format: 'image' })
+      expectSuccess(first)
+      const index = await world.registry.getManifest(repo, 'v0.11.1-lts')
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
+      expect(index.body.annotations[INPUTS_ANNOTATION]).toMatch(/^sha256:/)
+      for (const entry of index.body.manifests as Array<{ digest: string }>) {
+        const platform = await world.registry.getManifest(repo, entry.digest)
+        expect(platform.body.annotations[INPUTS_ANNOTATION]).toBe(
+          index.body.annotations[INPUTS_ANNOTATION]
+        )
+      }
+
+      world.server.resetRequests()
+      const seen = proxy.requests.length
+      const again = await publish(proxy, repo, { format: 'image' })
+      expectSuccess(again)
+      expect(writes(proxy, seen)).toEqual([])
+      expect(releaseFetches()).toEqual([`/releases/${world.release.tag}/checksum.txt`])
+      expect(again.outputs).toMatchObject({
+        pushed: 'false',
+        skipped: 'true',
+        digest: first.outputs['digest'],
+        platforms: first.outputs['platforms']
+      })
     })
   })
 
