@@ -51213,18 +51213,18 @@ async function prepareOras(inputs, privateDir) {
     };
     return { registry, version };
 }
-/** Seam: cache (ISOs: plan.isos, the iso input) and inputs (extra files) feed their parts. */
+/** Seam: inputs (extra files with their sha256) feeds its part. */
 function provenanceFacts(inputs, release, plan, orasVersion) {
     return {
         format: inputs.format,
         variant: plan.variant,
         hookRepository: release.repository,
         release: release.tag,
-        sources: plan.archives,
+        sources: [...plan.archives, ...plan.isos],
         artifactType: inputs.format === 'artifact' ? inputs.artifactType : undefined,
         annotations: inputs.annotations,
         created: inputs.created ?? 'derived',
-        iso: false,
+        iso: inputs.iso,
         extraFiles: {},
         orasVersion
     };

@@ -198,7 +198,8 @@ describe('skip-published', () => {
     ['annotations', { annotations: 'org.example.site=lab-2' }],
     ['artifact-type', { 'artifact-type': 'application/vnd.example.hook+tar' }],
     ['created', { created: '2030-01-02T03:04:05Z' }],
-    ['format', { format: 'image' }]
+    ['format', { format: 'image' }],
+    ['iso', { iso: 'true' }]
   ])('a different %s input: a full push that moves the tags', async (_, extra) => {
     await withProxy(async proxy => {
       const repo = freshRepo()
