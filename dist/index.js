@@ -51141,7 +51141,7 @@ async function run() {
         const registry = oras?.registry;
         let provenance;
         if (oras) {
-            provenance = planProvenance(provenanceFacts(inputs, release, plan, oras.version));
+            provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
             const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs, oras.registry, release, variant.name, tags, provenance));
             if (found) {
                 pushOutputs(found);
@@ -51213,8 +51213,8 @@ async function prepareOras(inputs, privateDir) {
     };
     return { registry, version };
 }
-/** Seam: inputs (extra files with their sha256) feeds its part. */
-function provenanceFacts(inputs, release, plan, orasVersion) {
+/** Everything that shapes the pushed bytes, as known before any download. */
+function provenanceFacts(inputs, release, plan, extraFiles, orasVersion) {
     return {
         format: inputs.format,
         variant: plan.variant,
@@ -51225,7 +51225,7 @@ function provenanceFacts(inputs, release, plan, orasVersion) {
         annotations: inputs.annotations,
         created: inputs.created ?? 'derived',
         iso: inputs.iso,
-        extraFiles: {},
+        extraFiles: Object.fromEntries(extraFiles.map(f => [f.name, f.sha256])),
         orasVersion
     };
 }

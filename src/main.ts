@@ -85,7 +85,7 @@ export async function run(): Promise<void> {
     const registry = oras?.registry
     let provenance: Record<string, string> | undefined
     if (oras) {
-      provenance = planProvenance(provenanceFacts(inputs, release, plan, oras.version))
+      provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version))
       const found = await group(`Published ${variant.name}?`, () =>
         readPublished(inputs, oras.registry, release, variant.name, tags, provenance!)
       )
@@ -180,11 +180,12 @@ async function prepareOras(
   return { registry, version }
 }
 
-/** Seam: inputs (extra files with their sha256) feeds its part. */
+/** Everything that shapes the pushed bytes, as known before any download. */
 function provenanceFacts(
   inputs: Inputs,
   release: Release,
   plan: BundlePlan,
+  extraFiles: ExtraFile[],
   orasVersion: string
 ): ProvenanceFacts {
   return {
@@ -197,7 +198,7 @@ function provenanceFacts(
     annotations: inputs.annotations,
     created: inputs.created ?? 'derived',
     iso: inputs.iso,
-    extraFiles: {},
+    extraFiles: Object.fromEntries(extraFiles.map(f => [f.name, f.sha256])),
     orasVersion
   }
 }

@@ -46,9 +46,12 @@ function publish(
   proxy: FaultProxy,
   repo: string,
   extra: Record<string, string> = {},
-  variant = 'lts'
+  env: Record<string, string> = {}
 ): Promise<ActionRun> {
-  return runAction({ inputs: { ...world.inputs(variant, extra), image: `${proxy.host}/${repo}` } })
+  return runAction({
+    inputs: { ...world.inputs('lts', extra), image: `${proxy.host}/${repo}` },
+    env
+  })
 }
 
 /** Registry writes since `from`: uploads and manifest PUTs. */
@@ -216,6 +219,36 @@ describe('skip-published', () => {
       expect(releaseFetches().filter(p => p.endsWith('.tar.gz')).length).toBeGreaterThan(0)
       expect((await world.registry.getManifest(repo, 'v0.11.1-lts')).digest).toBe(
         run.outputs['digest']
+      )
+    })
+  })
+
+  it('extra-files: the same files skip; a changed file, or another file, is a full push', async () => {
+    const workspace = await mkdtemp(path.join(world.dir, 'workspace-'))
+    const env = { GITHUB_WORKSPACE: workspace }
+    await writeFile(path.join(workspace, 'auto.ipxe'), '#!ipxe\nchain boot-1\n')
+    await withProxy(async proxy => {
+      const repo = freshRepo()
+      const extra = { 'extra-files': 'auto.ipxe' }
+      const first = await publish(proxy, repo, extra, env)
+      expectSuccess(first)
+      expect(first.outputs).toMatchObject({ pushed: 'true', skipped: 'false' })
+      const same = await publish(proxy, repo, extra, env)
+      expectSuccess(same)
+      expect(same.outputs).toMatchObject({ pushed: 'false', skipped: 'true' })
+
+      await writeFile(path.join(workspace, 'auto.ipxe'), '#!ipxe\nchain boot-2\n')
+      const changed = await publish(proxy, repo, extra, env)
+      expectSuccess(changed)
+      expect(changed.outputs).toMatchObject({ pushed: 'true', skipped: 'false' })
+      expect(changed.outputs['digest']).not.toBe(first.outputs['digest'])
+
+      await writeFile(path.join(workspace, 'README.txt'), 'site notes\n')
+      const more = await publish(proxy, repo, { 'extra-files': 'auto.ipxe\nREADME.txt' }, env)
+      expectSuccess(more)
+      expect(more.outputs).toMatchObject({ pushed: 'true', skipped: 'false' })
+      expect((await world.registry.getManifest(repo, 'v0.11.1-lts')).digest).toBe(
+        more.outputs['digest']
       )
     })
   })
