@@ -40311,7 +40311,7 @@ async function fetchArchive(archive, opts) {
     const { content, size } = await fetchBody(opts.url, download, body => unpack(body, archive, opts.url, external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_.randomUUID)()}`)));
     const ms = Date.now() - started;
     const total = content.files.reduce((sum, f) => sum + f.size, 0);
-    info(`${archive.asset}: ${bytes(size)} downloaded, sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(ms)} (${rate(size, ms)})`);
+    info(`${archive.asset}: downloaded ${bytes(size)} in ${seconds(ms)} (${rate(size, ms)}), sha512 verified and ${content.files.length} files (${bytes(total)}) extracted as it arrived`);
     return await saveToCache(content);
 }
 /**

@@ -72,7 +72,7 @@ export async function fetchArchive(
   const ms = Date.now() - started
   const total = content.files.reduce((sum, f) => sum + f.size, 0)
   core.info(
-    `${archive.asset}: ${bytes(size)} downloaded, sha512 verified and ${content.files.length} files (${bytes(total)}) extracted in ${seconds(ms)} (${rate(size, ms)})`
+    `${archive.asset}: downloaded ${bytes(size)} in ${seconds(ms)} (${rate(size, ms)}), sha512 verified and ${content.files.length} files (${bytes(total)}) extracted as it arrived`
   )
   return await saveToCache(content)
 }
