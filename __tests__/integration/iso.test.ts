@@ -4,8 +4,14 @@ import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
-import { generateRelease, isoAsset, type GeneratedRelease } from '../support/hook-release.js'
+import {
+  generateRelease,
+  isoAsset,
+  readTar,
+  type GeneratedRelease
+} from '../support/hook-release.js'
 import { startServer, type TestServer } from '../support/server.js'
+import { startWorld, type World } from '../support/world.js'
 
 // Issue 12, input `iso`: the variant's hook-<id>-efi-initrd.iso images join the bundle, fetched,
 // verified against checksum.txt's SHA-512 and cached like the archives' files.
@@ -167,5 +173,67 @@ describe('list mode', () => {
     expect(run.summary).toContain(
       '<td>armbian-bcm2711</td><td>hook_armbian-bcm2711-current.tar.gz, hook_armbian-uefi-x86-edge.tar.gz</td><td>none</td>'
     )
+  })
+})
+
+describe('iso: true, pushed', () => {
+  let world: World
+  beforeAll(async () => {
+    world = await startWorld()
+  }, 120000)
+  afterAll(async () => {
+    await world?.stop()
+  })
+
+  /** The ISO entries of a tar layer (the image format holds one bundle entry per layer). */
+  async function isoInLayer(blob: Buffer): Promise<Array<{ name: string; sha256: string }>> {
+    return (await readTar(blob))
+      .filter(e => e.name.endsWith('.iso'))
+      .map(e => ({ name: e.name, sha256: createHash('sha256').update(e.data).digest('hex') }))
+  }
+
+  it('artifact: one layer per image, titled with its release name, holding its bytes', async () => {
+    const run = ok(await runAction({ inputs: world.inputs('lts', { iso: 'true' }, 'hook/iso') }))
+    const manifest = (await world.registry.getManifest('hook/iso', 'v0.11.1-lts')).body as {
+      layers: Array<{ digest: string; annotations: Record<string, string> }>
+    }
+    for (const id of ['latest-lts-aarch64', 'latest-lts-x86_64']) {
+      const iso = world.release.isos[id]!
+      const layer = manifest.layers.find(
+        l => l.annotations['org.opencontainers.image.title'] === iso.asset
+      )!
+      expect(layer.digest).toBe(`sha256:${iso.sha256}`)
+      const blob = await world.registry.getBlob('hook/iso', layer.digest)
+      expect(createHash('sha512').update(blob).digest('hex')).toBe(iso.sha512)
+    }
+    expect(run.outputs['pushed']).toBe('true')
+  })
+
+  it('image: each platform carries both images at the image root', async () => {
+    ok(
+      await runAction({
+        inputs: world.inputs('lts', { iso: 'true', format: 'image' }, 'hook/iso-image')
+      })
+    )
+    const index = (await world.registry.getManifest('hook/iso-image', 'v0.11.1-lts')).body as {
+      manifests: Array<{ digest: string }>
+    }
+    expect(index.manifests).toHaveLength(2)
+    for (const entry of index.manifests) {
+      const manifest = (await world.registry.getManifest('hook/iso-image', entry.digest)).body as {
+        layers: Array<{ digest: string }>
+      }
+      const found: Array<{ name: string; sha256: string }> = []
+      for (const layer of manifest.layers)
+        found.push(
+          ...(await isoInLayer(await world.registry.getBlob('hook/iso-image', layer.digest)))
+        )
+      expect(found.sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual(
+        ['latest-lts-aarch64', 'latest-lts-x86_64'].map(id => ({
+          name: world.release.isos[id]!.asset,
+          sha256: world.release.isos[id]!.sha256
+        }))
+      )
+    }
   })
 })
