@@ -194,7 +194,12 @@ describe('a cached oras is proved on every hit', () => {
   let pushes = 0
   /** Fills a tool cache with one push; returns the cached binary. */
   async function cachedOras(toolCache: string, repository: string): Promise<string> {
-    const run = ok(await runAction({ inputs: world.inputs('lts', {}, repository), toolCache }))
+    const run = ok(
+      await runAction({
+        inputs: world.inputs('lts', { 'skip-published': 'false' }, repository),
+        toolCache
+      })
+    )
     return run.outputs['oras-path']!
   }
 
@@ -233,7 +238,12 @@ describe('a cached oras is proved on every hit', () => {
     const why = await damage(binary, marker)
 
     world.server.resetRequests()
-    const run = ok(await runAction({ inputs: world.inputs('lts', {}, repository), toolCache }))
+    const run = ok(
+      await runAction({
+        inputs: world.inputs('lts', { 'skip-published': 'false' }, repository),
+        toolCache
+      })
+    )
     const entry = path.dirname(binary)
     const prefix = `oras 1.3.2-sha256-${world.oras.sha256.slice(0, 32)}: ignoring the damaged tool cache entry ${entry} (`
     expect(run.warnings).toHaveLength(1)
