@@ -8,6 +8,7 @@ import { runAction, type ActionRun } from '../support/action.js'
 import { chainId, startContainerd, type Containerd } from '../support/containerd.js'
 import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
 import { DOUBLE_PATH } from '../support/oras-double/release.js'
+import { startFaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 12, format image, against a real consumer: the action pushes to the loopback registry,
@@ -278,6 +279,57 @@ describe('format image: containerd pulls and unpacks every platform', () => {
     expect(new Set(tagged.map(m => m.mediaType))).toEqual(
       new Set(['application/vnd.oci.image.index.v1+json'])
     )
+  })
+})
+
+describe('tags move only at the end', () => {
+  async function tagsOf(repo: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    for (const t of await world.registry.listTags(repo))
+      out[t] = (await world.registry.getManifest(repo, t)).digest
+    return out
+  }
+
+  // A published lts image, then a re-publish with new bytes (another annotation) that fails.
+  async function failingRepublish(repo: string, rules: FaultRule[]) {
+    ok(await runAction({ inputs: world.inputs('lts', { format: 'image' }, repo) }))
+    const before = await tagsOf(repo)
+    const proxy = await startFaultProxy(world.registry.url, rules)
+    try {
+      const inputs = world.inputs(
+        'lts',
+        { format: 'image', annotations: 'org.example.rev=2' },
+        repo
+      )
+      inputs['image'] = `${proxy.host}/${repo}`
+      const run = await runAction({ inputs })
+      return { run, before, after: await tagsOf(repo), hits: rules.map((_, i) => proxy.hits(i)) }
+    } finally {
+      await proxy.stop()
+    }
+  }
+
+  it('a refused index leaves every tag where it was', async () => {
+    const { run, before, after, hits } = await failingRepublish('hook/index-refused', [
+      { method: 'PUT', path: /\/manifests\/v0\.11\.1-lts$/, status: 403, body: '{}' }
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/denied push to .*hook\/index-refused \(403\)/)
+    expect(hits[0]).toBeGreaterThan(0)
+    expect(Object.keys(before).length).toBeGreaterThan(1)
+    expect(after).toEqual(before)
+  })
+
+  it('a failed platform push leaves every tag where it was', async () => {
+    const { run, before, after, hits } = await failingRepublish('hook/platform-failed', [
+      { method: 'PUT', path: /\/manifests\/sha256:/, status: 400, body: '{}', times: 1 }
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(hits[0]).toBe(1)
+    expect(after).toEqual(before)
+    expect(run.outputs['digest']).toBeUndefined()
   })
 })
 
