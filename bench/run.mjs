@@ -34,6 +34,8 @@ const TARGETS = {
   coldOverFloor: 2.0,
   cappedOverWire: 1.15,
   warmOverBaseline: 0.1,
+  coldImageOverColdArtifact: 1.1,
+  warmImageOverBaseline: 0.1,
   peakRssMiB: 128,
   largeRssGrowthMiB: 10,
   startupMs: 200
@@ -265,11 +267,29 @@ function releaseUrl(server, spec) {
   return `${server.url}/${spec === BENCH_LARGE_RELEASE ? 'release-large' : 'release'}`
 }
 
+/** The oras "release" (the test double, packed as the real asset), served from .cache/bench/oras. */
+let oras
+
+/** Inputs of a row that pushes `format` into a fresh OCI layout under `temp`. */
+function pushInputs(format, temp, server) {
+  return {
+    INPUT_PUSH: 'true',
+    INPUT_FORMAT: format,
+    INPUT_IMAGE: `oci-layout:${path.join(temp, 'oci')}`,
+    'INPUT_ORAS-URL': `${server.url}/oras/v1.3.2/${oras.assetName}`,
+    'INPUT_ORAS-CHECKSUM': oras.sha256
+  }
+}
+
 /**
  * One run of dist/index.js as the runner runs it. `toolCache`: a shared one (warm rows) instead of
- * a fresh one; `server`: which server (and so which per-connection cap); `spec`: which release.
+ * a fresh one; `server`: which server (and so which per-connection cap); `spec`: which release;
+ * `format`: push the bundle in that format into a fresh OCI layout (default: push: false).
  */
-async function runAction(what, { toolCache, server = servers.plain, spec = BENCH_RELEASE } = {}) {
+async function runAction(
+  what,
+  { toolCache, server = servers.plain, spec = BENCH_RELEASE, format } = {}
+) {
   const temp = await mkdtemp(path.join(scratch, 'temp-'))
   const gh = await mkdtemp(path.join(scratch, 'gh-'))
   const tc = toolCache ?? (await mkdtemp(path.join(scratch, 'tc-')))
@@ -291,7 +311,8 @@ async function runAction(what, { toolCache, server = servers.plain, spec = BENCH
     'INPUT_HOOK-VERSION': spec.tag,
     INPUT_VARIANT: spec.variant,
     INPUT_PUSH: 'false',
-    'INPUT_DOWNLOAD-URL': releaseUrl(server, spec)
+    'INPUT_DOWNLOAD-URL': releaseUrl(server, spec),
+    ...(format ? pushInputs(format, temp, server) : {})
   }
   const r = await measure(process.execPath, [DIST], { env, cwd: gh, server })
   try {
@@ -299,7 +320,13 @@ async function runAction(what, { toolCache, server = servers.plain, spec = BENCH
     const bundleDir = outputs(await readFile(path.join(gh, 'output'), 'utf8'))['bundle-dir']
     if (!bundleDir) throw failed(`${what} run (no bundle-dir output)`, r)
     await checkBundle(bundleDir, what, spec)
-    const hits = (r.stdout.match(/tool cache hit/g) ?? []).length
+    if (format) {
+      const o = outputs(await readFile(path.join(gh, 'output'), 'utf8'))
+      if (o.pushed !== 'true' || !o.digest || (format === 'image') !== Boolean(o.platforms))
+        throw failed(`${what} run (pushed ${o.pushed}, digest ${o.digest})`, r)
+    }
+    // The archives' hits; oras's own hit line ("oras 1.3.2: tool cache hit") is not counted.
+    const hits = (r.stdout.match(/^(?!oras ).*tool cache hit/gm) ?? []).length
     const wantHits = toolCache && what !== 'prepare' ? spec.ids.length : 0
     if (hits !== wantHits) throw failed(`${what} run: ${hits} tool cache hits, not ${wantHits}`, r)
   } finally {
@@ -361,6 +388,28 @@ const ROWS = {
     action: true,
     release: 'large',
     run: () => runAction('cold-large', { spec: BENCH_LARGE_RELEASE })
+  },
+  // Push rows: the same bundle pushed into a fresh OCI layout by the oras double, installed
+  // through the tool cache from a served release archive; artifact and image side by side.
+  'cold-artifact': {
+    action: true,
+    push: true,
+    run: () => runAction('cold-artifact', { format: 'artifact' })
+  },
+  'cold-image': {
+    action: true,
+    push: true,
+    run: () => runAction('cold-image', { format: 'image' })
+  },
+  'warm-artifact': {
+    action: true,
+    push: true,
+    run: () => runAction('warm-artifact', { toolCache: warmToolCache, format: 'artifact' })
+  },
+  'warm-image': {
+    action: true,
+    push: true,
+    run: () => runAction('warm-image', { toolCache: warmToolCache, format: 'image' })
   }
 }
 const ALL_ROWS = Object.keys(ROWS)
@@ -459,6 +508,13 @@ function verdicts(result) {
     '×'
   )
   check('warm / baseline', q.warmOverBaseline, TARGETS.warmOverBaseline, '×')
+  check(
+    'cold-image / cold-artifact',
+    q.coldImageOverColdArtifact,
+    TARGETS.coldImageOverColdArtifact,
+    '×'
+  )
+  check('warm-image / baseline', q.warmImageOverBaseline, TARGETS.warmImageOverBaseline, '×')
   const actionRows = ALL_ROWS.filter(name => ROWS[name].action && r[name])
   if (actionRows.length) {
     const rss = Math.max(...actionRows.map(name => r[name].peakRssMiB ?? 0))
@@ -582,6 +638,12 @@ async function main() {
     log(`warming up (servers ${servers.plain.url}, capped ${servers.capped.url})`)
     warmToolCache = await mkdtemp(path.join(scratch, 'warm-tc-'))
     await runAction('prepare', { toolCache: warmToolCache })
+    if (SELECTED.some(row => ROWS[row].push)) {
+      const { buildOrasRelease } = await import('../__tests__/support/oras-double/release.ts')
+      oras = await buildOrasRelease(path.join(CACHE, 'oras', 'v1.3.2'))
+      // Fills the warm tool cache with oras too.
+      await runAction('prepare push', { toolCache: warmToolCache, format: 'image' })
+    }
     if (SELECTED.includes('baseline')) await runBaseline()
 
     const nodeStartup = []
@@ -630,7 +692,9 @@ async function main() {
         coldOverFloor: ratio('cold', 'floor'),
         warmOverBaseline: ratio('warm', 'baseline'),
         cappedOverWire: rows['cold-capped'] ? round(rows['cold-capped'].medianS / wireS) : null,
-        cappedOverBaselineCapped: ratio('cold-capped', 'baseline-capped')
+        cappedOverBaselineCapped: ratio('cold-capped', 'baseline-capped'),
+        coldImageOverColdArtifact: ratio('cold-image', 'cold-artifact'),
+        warmImageOverBaseline: ratio('warm-image', 'baseline')
       },
       startupMs: actionRuns.length
         ? round(median(actionRuns.map(s => s.firstOutputMs ?? Number.NaN)), 0)

@@ -39,7 +39,10 @@ function load(name) {
   loaded[name] = module
   const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.'
   const local = spec => {
-    if (!spec.startsWith('.')) return require(spec)
+    // Node builtins only. Inside a "type": "module" package this extensionless file runs as
+    // an ES module, where there is no require.
+    if (!spec.startsWith('.'))
+      return typeof require === 'function' ? require(spec) : process.getBuiltinModule(spec)
     const parts = []
     for (const p of (dir + '/' + spec).split('/')) {
       if (p === '..') parts.pop()
