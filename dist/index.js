@@ -45827,13 +45827,15 @@ async function publishImage(registry, bundle, tags, annotations, workDir) {
     const dir = external_node_path_namespaceObject.join(workDir, 'image');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const layers = planLayers(bundle.entries);
+    let started = Date.now();
     const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
-    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry`);
+    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}`);
     const diffIds = written.map(w => w.digest);
     const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
     await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
     const platforms = {};
     for (const platform of IMAGE_PLATFORMS) {
+        started = Date.now();
         const config = `config.${platform.os}-${platform.architecture}.json`;
         await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, config), imageConfig(platform, diffIds, annotations));
         const result = await push(registry, {
@@ -45844,7 +45846,7 @@ async function publishImage(registry, bundle, tags, annotations, workDir) {
             annotationFile
         });
         platforms[platformName(platform)] = result.digest;
-        info(`${platformName(platform)}: image manifest ${result.digest} (untagged)`);
+        info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
     }
     const digest = await createIndex(registry, {
         tags,

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import type { Bundle } from './bundle.js'
-import { bytes, mapLimit } from './format.js'
+import { bytes, mapLimit, seconds } from './format.js'
 import {
   IMAGE_LAYER_MEDIA_TYPE,
   IMAGE_PLATFORMS,
@@ -38,11 +38,12 @@ export async function publishImage(
   const dir = path.join(workDir, 'image')
   await mkdir(dir, { recursive: true })
   const layers = planLayers(bundle.entries)
+  let started = Date.now()
   const written = await mapLimit(layers, LAYER_CONCURRENCY, layer =>
     writeLayer(layer, path.join(bundle.dir, layer.entry), path.join(dir, layer.file))
   )
   core.info(
-    `${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry`
+    `${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}`
   )
   const diffIds = written.map(w => w.digest)
   const annotationFile = path.join(workDir, 'image-annotations.json')
@@ -50,6 +51,7 @@ export async function publishImage(
 
   const platforms: Record<string, string> = {}
   for (const platform of IMAGE_PLATFORMS) {
+    started = Date.now()
     const config = `config.${platform.os}-${platform.architecture}.json`
     await writeFile(path.join(dir, config), imageConfig(platform, diffIds, annotations))
     const result = await push(registry, {
@@ -60,7 +62,9 @@ export async function publishImage(
       annotationFile
     })
     platforms[platformName(platform)] = result.digest
-    core.info(`${platformName(platform)}: image manifest ${result.digest} (untagged)`)
+    core.info(
+      `${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`
+    )
   }
   const digest = await createIndex(registry, {
     tags,
