@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import tar from 'tar-stream'
 import { runAction, type ActionRun } from '../support/action.js'
@@ -93,9 +93,10 @@ interface ImageConfig {
 
 async function platformImage(
   ref: string,
-  platform: string
+  platform: string,
+  repo = REPO
 ): Promise<{ digest: string; manifest: Manifest; config: ImageConfig }> {
-  const index = await world.registry.getManifest(REPO, ref)
+  const index = await world.registry.getManifest(repo, ref)
   const [os, architecture] = platform.split('/')
   const entry = (
     index.body.manifests as Array<{
@@ -103,9 +104,9 @@ async function platformImage(
       platform: { os: string; architecture: string }
     }>
   ).find(m => m.platform.os === os && m.platform.architecture === architecture)!
-  const manifest = (await world.registry.getManifest(REPO, entry.digest)).body as Manifest
+  const manifest = (await world.registry.getManifest(repo, entry.digest)).body as Manifest
   const config = JSON.parse(
-    (await world.registry.getBlob(REPO, manifest.config.digest)).toString()
+    (await world.registry.getBlob(repo, manifest.config.digest)).toString()
   ) as ImageConfig
   return { digest: entry.digest, manifest, config }
 }
@@ -126,12 +127,37 @@ function expectedTree(variant: string): Map<string, { sha256?: string; link?: st
   return tree
 }
 
+/** Compares an unpacked tree with the expected one: files byte for byte, links verbatim. */
+async function expectTree(
+  dir: string,
+  want: Map<string, { sha256?: string; link?: string }>
+): Promise<string[]> {
+  const have = (await readdir(dir)).sort()
+  expect(have).toEqual([...want.keys()].sort())
+  for (const [name, e] of want) {
+    const where = path.join(dir, name)
+    const s = await lstat(where)
+    if (e.link !== undefined) {
+      expect(s.isSymbolicLink()).toBe(true)
+      expect(await readlink(where)).toBe(e.link)
+    } else {
+      expect(s.isFile()).toBe(true)
+      expect(sha256(await readFile(where)).slice(7)).toBe(e.sha256)
+    }
+  }
+  return have
+}
+
 /** Pulls one platform into a fresh namespace and returns the unpacked directory. */
-async function pullAndUnpack(ref: string, platform: string): Promise<{ dir: string; ns: string }> {
+async function pullAndUnpack(
+  ref: string,
+  platform: string,
+  repo = REPO
+): Promise<{ dir: string; ns: string }> {
   const ns = `t${++namespaces}`
-  const pulled = await containerd.pull(ns, `${world.registry.host}/${REPO}:${ref}`, platform)
+  const pulled = await containerd.pull(ns, `${world.registry.host}/${repo}:${ref}`, platform)
   if (pulled.code !== 0) throw new Error(`ctr pull failed: ${pulled.stderr}${pulled.stdout}`)
-  const { config } = await platformImage(ref, platform)
+  const { config } = await platformImage(ref, platform, repo)
   return { dir: await containerd.unpacked(ns, config.rootfs.diff_ids), ns }
 }
 
@@ -157,19 +183,7 @@ describe('format image: containerd pulls and unpacks every platform', () => {
       const ref = `${VERSION}-${variant}`
       const { dir, ns } = await pullAndUnpack(ref, platform)
       const want = expectedTree(variant)
-      const have = (await readdir(dir)).sort()
-      expect(have).toEqual([...want.keys()].sort())
-      for (const [name, e] of want) {
-        const where = path.join(dir, name)
-        const s = await lstat(where)
-        if (e.link !== undefined) {
-          expect(s.isSymbolicLink()).toBe(true)
-          expect(await readlink(where)).toBe(e.link)
-        } else {
-          expect(s.isFile()).toBe(true)
-          expect(sha256(await readFile(where)).slice(7)).toBe(e.sha256)
-        }
-      }
+      const have = await expectTree(dir, want)
       expect(have.filter(n => want.get(n)!.link !== undefined)).toEqual([...STANDARD_NAMES])
 
       // The platform's own config, with the right architecture, is what containerd fetched.
@@ -280,6 +294,47 @@ describe('format image: containerd pulls and unpacks every platform', () => {
       new Set(['application/vnd.oci.image.index.v1+json'])
     )
   })
+})
+
+describe('format image with iso: true and extra-files', () => {
+  const EXTRA_REPO = 'hook/with-extras'
+  const extras = new Map([
+    ['auto.ipxe', '#!ipxe\nchain http://boot.example/${mac}\n'],
+    ['SITE-README.txt', 'served by the lab boot server\n']
+  ])
+  let run: ActionRun
+
+  beforeAll(async () => {
+    const ws = await mkdtemp(path.join(world.dir, 'workspace-'))
+    await mkdir(path.join(ws, 'boot'))
+    await writeFile(path.join(ws, 'boot', 'auto.ipxe'), extras.get('auto.ipxe')!)
+    await writeFile(path.join(ws, 'SITE-README.txt'), extras.get('SITE-README.txt')!)
+    run = ok(
+      await runAction({
+        inputs: imageInputs('lts', {
+          iso: 'true',
+          'extra-files': 'boot/*.ipxe\nSITE-README.txt',
+          image: `${world.registry.host}/${EXTRA_REPO}`
+        }),
+        env: { GITHUB_WORKSPACE: ws }
+      })
+    )
+  }, 120000)
+
+  it.each(PLATFORMS)(
+    'lts on %s: the release files, its ISOs and the extra files',
+    async platform => {
+      const { dir } = await pullAndUnpack(`${VERSION}-lts`, platform, EXTRA_REPO)
+      const want = expectedTree('lts')
+      for (const id of EXPECTED['lts']!.ids) {
+        const iso = world.release.isos[id]!
+        want.set(iso.asset, { sha256: iso.sha256 })
+      }
+      for (const [name, text] of extras) want.set(name, { sha256: sha256(text).slice(7) })
+      await expectTree(dir, want)
+      expect(Object.keys(JSON.parse(run.outputs['platforms']!) as object)).toEqual([...PLATFORMS])
+    }
+  )
 })
 
 describe('tags move only at the end', () => {
