@@ -25,8 +25,27 @@ import { startWorld, type World } from '../support/world.js'
 let world: World
 const ID = 'latest-lts-x86_64'
 const ASSET = `hook_${ID}.tar.gz`
-/** What the action runs as when permissions must matter (the tests run as root). */
+/** What the action runs as when permissions must matter and the tests run as root. */
 const NOBODY = { uid: 65534, gid: 65534 }
+const AS_ROOT = process.getuid?.() === 0
+
+/**
+ * Runs the action unable to write `readOnly` (directories of a tool cache): as root, whom
+ * permissions do not stop, it runs as nobody (the directories stay root's); otherwise as this
+ * user with the directories made read-only for the run.
+ */
+async function runReadOnly(
+  opts: Parameters<typeof runAction>[0],
+  readOnly: string[]
+): Promise<ActionRun> {
+  if (AS_ROOT) return runAction({ ...opts, user: NOBODY })
+  for (const dir of readOnly) await chmod(dir, 0o555)
+  try {
+    return await runAction(opts)
+  } finally {
+    for (const dir of readOnly) await chmod(dir, 0o755)
+  }
+}
 
 beforeAll(async () => {
   world = await startWorld()
@@ -69,6 +88,8 @@ const INITRAMFS = `initramfs-${ID}`
 async function flipOneByte(file: string): Promise<void> {
   const bytes = await readFile(file)
   bytes[100] = bytes[100]! ^ 0xff
+  // The read-only mode stops nobody who owns the file (or is root).
+  await chmod(file, 0o644)
   await writeFile(file, bytes)
 }
 
@@ -180,7 +201,7 @@ describe('a cached archive is proved on every hit', () => {
     await flipOneByte(path.join(entry, INITRAMFS))
     const want = world.release.archives[ID]!.files[INITRAMFS]!.sha256
     for (let i = 0; i < 2; i++) {
-      const run = ok(await runAction({ inputs: build(), toolCache, user: NOBODY }))
+      const run = ok(await runReadOnly({ inputs: build(), toolCache }, [path.dirname(entry)]))
       expect(run.warnings).toEqual([
         `${ASSET}: the damaged tool cache entry ${entry} (${INITRAMFS} no longer has the recorded sha256 ${want}) cannot be removed (EACCES); downloading again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`
       ])
@@ -268,11 +289,9 @@ describe('a tool cache this job cannot write costs only the cache', () => {
   it('oras and the archives are verified, used from the run’s own copy, and pushed', async () => {
     const toolCache = await sharedToolCache()
     const run = ok(
-      await runAction({
-        inputs: world.inputs('lts', {}, 'hook/readonly-cache'),
-        toolCache,
-        user: NOBODY
-      })
+      await runReadOnly({ inputs: world.inputs('lts', {}, 'hook/readonly-cache'), toolCache }, [
+        toolCache
+      ])
     )
     expect(run.outputs['pushed']).toBe('true')
     const warnings = [...run.warnings].sort()
