@@ -34,6 +34,7 @@ const TARGETS = {
   coldOverFloor: 2.0,
   cappedOverWire: 1.15,
   warmOverBaseline: 0.1,
+  republishOverCold: 0.05,
   coldImageOverColdArtifact: 1.1,
   warmImageOverBaseline: 0.1,
   peakRssMiB: 128,
@@ -269,13 +270,15 @@ function releaseUrl(server, spec) {
 
 /** The oras "release" (the test double, packed as the real asset), served from .cache/bench/oras. */
 let oras
+/** The OCI layout the republish row finds everything published in. */
+let publishedLayout
 
-/** Inputs of a row that pushes `format` into a fresh OCI layout under `temp`. */
-function pushInputs(format, temp, server) {
+/** Inputs of a row that pushes `format` into `layout`, by default a fresh OCI layout in `temp`. */
+function pushInputs(format, temp, server, layout = path.join(temp, 'oci')) {
   return {
     INPUT_PUSH: 'true',
     INPUT_FORMAT: format,
-    INPUT_IMAGE: `oci-layout:${path.join(temp, 'oci')}`,
+    INPUT_IMAGE: `oci-layout:${layout}`,
     'INPUT_ORAS-URL': `${server.url}/oras/v1.3.2/${oras.assetName}`,
     'INPUT_ORAS-CHECKSUM': oras.sha256
   }
@@ -288,7 +291,7 @@ function pushInputs(format, temp, server) {
  */
 async function runAction(
   what,
-  { toolCache, server = servers.plain, spec = BENCH_RELEASE, format } = {}
+  { toolCache, server = servers.plain, spec = BENCH_RELEASE, format, layout, skipped = false } = {}
 ) {
   const temp = await mkdtemp(path.join(scratch, 'temp-'))
   const gh = await mkdtemp(path.join(scratch, 'gh-'))
@@ -312,11 +315,18 @@ async function runAction(
     INPUT_VARIANT: spec.variant,
     INPUT_PUSH: 'false',
     'INPUT_DOWNLOAD-URL': releaseUrl(server, spec),
-    ...(format ? pushInputs(format, temp, server) : {})
+    ...(format ? pushInputs(format, temp, server, layout) : {})
   }
   const r = await measure(process.execPath, [DIST], { env, cwd: gh, server })
   try {
     if (r.code !== 0) throw failed(`${what} run of dist/index.js`, r)
+    if (skipped) {
+      // Everything already published: nothing built, nothing pushed, the published digest out.
+      const o = outputs(await readFile(path.join(gh, 'output'), 'utf8'))
+      if (o.skipped !== 'true' || o.pushed !== 'false' || !o.digest)
+        throw failed(`${what} run (skipped ${o.skipped}, pushed ${o.pushed})`, r)
+      return r
+    }
     const bundleDir = outputs(await readFile(path.join(gh, 'output'), 'utf8'))['bundle-dir']
     if (!bundleDir) throw failed(`${what} run (no bundle-dir output)`, r)
     await checkBundle(bundleDir, what, spec)
@@ -405,6 +415,13 @@ const ROWS = {
     action: true,
     push: true,
     run: () => runAction('warm-artifact', { toolCache: warmToolCache, format: 'artifact' })
+  },
+  // A fresh runner finds the bundle already published: it reads checksum.txt and the tags, stops.
+  republish: {
+    action: true,
+    push: true,
+    run: () =>
+      runAction('republish', { format: 'artifact', layout: publishedLayout, skipped: true })
   },
   'warm-image': {
     action: true,
@@ -508,6 +525,7 @@ function verdicts(result) {
     '×'
   )
   check('warm / baseline', q.warmOverBaseline, TARGETS.warmOverBaseline, '×')
+  check('republish / cold', q.republishOverCold, TARGETS.republishOverCold, '×')
   check(
     'cold-image / cold-artifact',
     q.coldImageOverColdArtifact,
@@ -644,6 +662,10 @@ async function main() {
       // Fills the warm tool cache with oras too.
       await runAction('prepare push', { toolCache: warmToolCache, format: 'image' })
     }
+    if (SELECTED.includes('republish')) {
+      publishedLayout = path.join(scratch, 'published')
+      await runAction('publish', { format: 'artifact', layout: publishedLayout })
+    }
     if (SELECTED.includes('baseline')) await runBaseline()
 
     const nodeStartup = []
@@ -691,6 +713,7 @@ async function main() {
         coldOverBaseline: ratio('cold', 'baseline'),
         coldOverFloor: ratio('cold', 'floor'),
         warmOverBaseline: ratio('warm', 'baseline'),
+        republishOverCold: ratio('republish', 'cold'),
         cappedOverWire: rows['cold-capped'] ? round(rows['cold-capped'].medianS / wireS) : null,
         cappedOverBaselineCapped: ratio('cold-capped', 'baseline-capped'),
         coldImageOverColdArtifact: ratio('cold-image', 'cold-artifact'),

@@ -51239,14 +51239,13 @@ function provenanceFacts(inputs, release, plan, extraFiles, orasVersion) {
  */
 async function readPublished(inputs, registry, release, variant, tags, provenance) {
     const ours = provenance[INPUTS_ANNOTATION];
-    // The first tag alone first: a bad password or an unreachable registry fails here in
-    // seconds, before any download, and once rather than once per tag.
-    const first = await fetchManifest(registry, tags[0]);
     if (!inputs.skipPublished) {
+        // Still read one tag: a bad password fails here in seconds, not after the downloads.
+        await fetchManifest(registry, tags[0]);
         info('skip-published is false: building and pushing whatever the tags hold');
         return undefined;
     }
-    const found = [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
+    const found = await readTags(registry, tags);
     const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
     for (const line of findings)
         info(line);
@@ -51269,6 +51268,20 @@ async function readPublished(inputs, registry, release, variant, tags, provenanc
     };
     await summarizeRepublished(release, variant, published, findings, why);
     return published;
+}
+/**
+ * What every tag points at. All at once without the action's retries first (each oras start
+ * costs time); on any failure again the careful way: the first tag alone with the retries, so
+ * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ */
+async function readTags(registry, tags) {
+    try {
+        return await mapLimit(tags, 4, t => fetchManifest(registry, t, []));
+    }
+    catch {
+        const first = await fetchManifest(registry, tags[0]);
+        return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
+    }
 }
 async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir) {
     const started = Date.now();

@@ -16,6 +16,7 @@ import {
   orasVersion,
   push,
   tagManifest,
+  type PublishedManifest,
   type Registry
 } from './oras.js'
 import {
@@ -218,14 +219,13 @@ async function readPublished(
   provenance: Record<string, string>
 ): Promise<Published | undefined> {
   const ours = provenance[INPUTS_ANNOTATION]!
-  // The first tag alone first: a bad password or an unreachable registry fails here in
-  // seconds, before any download, and once rather than once per tag.
-  const first = await fetchManifest(registry, tags[0]!)
   if (!inputs.skipPublished) {
+    // Still read one tag: a bad password fails here in seconds, not after the downloads.
+    await fetchManifest(registry, tags[0]!)
     core.info('skip-published is false: building and pushing whatever the tags hold')
     return undefined
   }
-  const found = [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
+  const found = await readTags(registry, tags)
   const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours))
   for (const line of findings) core.info(line)
   const plan = planRepublish(tags, found, ours)
@@ -245,6 +245,23 @@ async function readPublished(
   }
   await summarizeRepublished(release, variant, published, findings, why)
   return published
+}
+
+/**
+ * What every tag points at. All at once without the action's retries first (each oras start
+ * costs time); on any failure again the careful way: the first tag alone with the retries, so
+ * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ */
+async function readTags(
+  registry: Registry,
+  tags: string[]
+): Promise<Array<PublishedManifest | undefined>> {
+  try {
+    return await mapLimit(tags, 4, t => fetchManifest(registry, t, []))
+  } catch {
+    const first = await fetchManifest(registry, tags[0]!)
+    return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
+  }
 }
 
 async function makeBundle(
