@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4847);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8620);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4847:
+/***/ 8620:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35527,8 +35527,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "os"
@@ -38478,6 +38476,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -45662,44 +45662,25 @@ function registryError(image, username, action, stderr, attempts = 1) {
     return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
 }
 
-;// CONCATENATED MODULE: ./src/republish.ts
+;// CONCATENATED MODULE: ./src/publish-artifact.ts
+
+
+
 
 /**
- * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
- * published only when its `org.tinkerbell.hook.inputs` equals ours: the same inputs give the
- * same bytes, and anything else (another release, other annotations, a manifest some other
- * tool pushed, an older layout) needs a push.
+ * Pushes the bundle as one OCI artifact manifest: a layer per bundle entry (links followed by
+ * oras, marked by an annotation), every tag in the same `oras push`.
  */
-function planRepublish(tags, found, inputs) {
-    const same = found.find(m => m?.annotations[INPUTS_ANNOTATION] === inputs);
-    if (same === undefined)
-        return { kind: 'push' };
-    const move = tags.filter((_, i) => found[i]?.digest !== same.digest);
-    return move.length === 0
-        ? { kind: 'skip', digest: same.digest }
-        : { kind: 'retag', digest: same.digest, move };
-}
-/** One log line: what a planned tag points at, and whether that is this bundle. */
-function describeTag(ref, found, inputs) {
-    if (found === undefined)
-        return `${ref}: not found`;
-    const theirs = found.annotations[INPUTS_ANNOTATION];
-    if (theirs === inputs)
-        return `${ref}: ${found.digest}, built from the same inputs (${inputs})`;
-    if (theirs === undefined)
-        return `${ref}: ${found.digest}, not pushed by this action (no ${INPUTS_ANNOTATION} annotation)`;
-    return `${ref}: ${found.digest}, built from other inputs (${theirs})`;
-}
-/** Why the run does what it does, in one line for the log and the job summary. */
-function republish_explain(plan, tags) {
-    switch (plan.kind) {
-        case 'skip':
-            return `every planned tag already points at ${plan.digest}, built from the same inputs: nothing downloaded, nothing pushed`;
-        case 'retag':
-            return `${tags.length - plan.move.length} of ${tags.length} tags already point at ${plan.digest}, built from the same inputs: moving ${plan.move.join(', ')} to it, nothing downloaded or pushed`;
-        case 'push':
-            return 'no planned tag points at a bundle built from the same inputs: building and pushing';
-    }
+async function publishArtifact(registry, bundle, tags, artifactType, annotations, workDir) {
+    const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
+    await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
+    return push(registry, {
+        tags,
+        files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
+        cwd: bundle.dir,
+        artifactType,
+        annotationFile: file
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/image-plan.ts
@@ -51085,6 +51066,107 @@ async function openRunTemp(runnerTemp) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/republish.ts
+
+/**
+ * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
+ * published only when its `org.tinkerbell.hook.inputs` equals ours: the same inputs give the
+ * same bytes, and anything else (another release, other annotations, a manifest some other
+ * tool pushed, an older layout) needs a push.
+ */
+function planRepublish(tags, found, inputs) {
+    const same = found.find(m => m?.annotations[INPUTS_ANNOTATION] === inputs);
+    if (same === undefined)
+        return { kind: 'push' };
+    const move = tags.filter((_, i) => found[i]?.digest !== same.digest);
+    return move.length === 0
+        ? { kind: 'skip', digest: same.digest }
+        : { kind: 'retag', digest: same.digest, move };
+}
+/** One log line: what a planned tag points at, and whether that is this bundle. */
+function describeTag(ref, found, inputs) {
+    if (found === undefined)
+        return `${ref}: not found`;
+    const theirs = found.annotations[INPUTS_ANNOTATION];
+    if (theirs === inputs)
+        return `${ref}: ${found.digest}, built from the same inputs (${inputs})`;
+    if (theirs === undefined)
+        return `${ref}: ${found.digest}, not pushed by this action (no ${INPUTS_ANNOTATION} annotation)`;
+    return `${ref}: ${found.digest}, built from other inputs (${theirs})`;
+}
+/** Why the run does what it does, in one line for the log and the job summary. */
+function republish_explain(plan, tags) {
+    switch (plan.kind) {
+        case 'skip':
+            return `every planned tag already points at ${plan.digest}, built from the same inputs: nothing downloaded, nothing pushed`;
+        case 'retag':
+            return `${tags.length - plan.move.length} of ${tags.length} tags already point at ${plan.digest}, built from the same inputs: moving ${plan.move.join(', ')} to it, nothing downloaded or pushed`;
+        case 'push':
+            return 'no planned tag points at a bundle built from the same inputs: building and pushing';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/skip-published.ts
+
+
+
+
+
+
+
+/**
+ * Reads what every planned tag points at before any download. Returns the outcome when nothing
+ * needs building (the tags already name a bundle from the same inputs, some perhaps after an
+ * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
+ * network) fails the step: it never leads to a push or a skip.
+ */
+async function readPublished(skipPublished, registry, release, variant, tags, provenance) {
+    const ours = provenance[INPUTS_ANNOTATION];
+    if (!skipPublished) {
+        // Still read one tag: a bad password fails here in seconds, not after the downloads.
+        await fetchManifest(registry, tags[0]);
+        info('skip-published is false: building and pushing whatever the tags hold');
+        return undefined;
+    }
+    const found = await readTags(registry, tags);
+    const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
+    for (const line of findings)
+        info(line);
+    const plan = planRepublish(tags, found, ours);
+    const why = republish_explain(plan, tags);
+    info(why);
+    if (plan.kind === 'push')
+        return undefined;
+    const moved = plan.kind === 'retag' ? plan.move : [];
+    if (moved.length > 0)
+        await tagManifest(registry, plan.digest, moved);
+    const published = {
+        image: registry.image,
+        tags,
+        refs: tags.map(t => reference(registry.image, t)),
+        digest: plan.digest,
+        platforms: found.find(m => m?.digest === plan.digest)?.platforms,
+        skipped: true,
+        moved
+    };
+    await summarizeRepublished(release, variant, published, findings, why);
+    return published;
+}
+/**
+ * What every tag points at. All at once without the action's retries first (each oras start
+ * costs time); on any failure again the careful way: the first tag alone with the retries, so
+ * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ */
+async function readTags(registry, tags) {
+    try {
+        return await mapLimit(tags, 4, t => fetchManifest(registry, t, []));
+    }
+    catch {
+        const first = await fetchManifest(registry, tags[0]);
+        return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 
 
@@ -51144,7 +51226,7 @@ async function run() {
         let provenance;
         if (oras) {
             provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
-            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs, oras.registry, release, variant.name, tags, provenance));
+            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance));
             if (found) {
                 pushOutputs(found);
                 return;
@@ -51231,58 +51313,6 @@ function provenanceFacts(inputs, release, plan, extraFiles, orasVersion) {
         orasVersion
     };
 }
-/**
- * Reads what every planned tag points at before any download. Returns the outcome when nothing
- * needs building (the tags already name a bundle from the same inputs, some perhaps after an
- * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
- * network) fails the step: it never leads to a push or a skip.
- */
-async function readPublished(inputs, registry, release, variant, tags, provenance) {
-    const ours = provenance[INPUTS_ANNOTATION];
-    if (!inputs.skipPublished) {
-        // Still read one tag: a bad password fails here in seconds, not after the downloads.
-        await fetchManifest(registry, tags[0]);
-        info('skip-published is false: building and pushing whatever the tags hold');
-        return undefined;
-    }
-    const found = await readTags(registry, tags);
-    const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
-    for (const line of findings)
-        info(line);
-    const plan = planRepublish(tags, found, ours);
-    const why = republish_explain(plan, tags);
-    info(why);
-    if (plan.kind === 'push')
-        return undefined;
-    const moved = plan.kind === 'retag' ? plan.move : [];
-    if (moved.length > 0)
-        await tagManifest(registry, plan.digest, moved);
-    const published = {
-        image: registry.image,
-        tags,
-        refs: tags.map(t => reference(registry.image, t)),
-        digest: plan.digest,
-        platforms: found.find(m => m?.digest === plan.digest)?.platforms,
-        skipped: true,
-        moved
-    };
-    await summarizeRepublished(release, variant, published, findings, why);
-    return published;
-}
-/**
- * What every tag points at. All at once without the action's retries first (each oras start
- * costs time); on any failure again the careful way: the first tag alone with the retries, so
- * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
- */
-async function readTags(registry, tags) {
-    try {
-        return await mapLimit(tags, 4, t => fetchManifest(registry, t, []));
-    }
-    catch {
-        const first = await fetchManifest(registry, tags[0]);
-        return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
-    }
-}
 async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir) {
     const started = Date.now();
     const options = (asset) => ({
@@ -51325,21 +51355,10 @@ async function publish(inputs, registry, release, variant, bundle, tags, provena
     const started = Date.now();
     const { digest, platforms } = inputs.format === 'image'
         ? await publishImage(registry, bundle, tags, annotations, workDir)
-        : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir);
+        : await publishArtifact(registry, bundle, tags, inputs.artifactType, annotations, workDir);
     const refs = tags.map(t => reference(registry.image, t));
     info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`);
     return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] };
-}
-async function publishArtifact(inputs, registry, bundle, tags, annotations, workDir) {
-    const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
-    await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
-    return push(registry, {
-        tags,
-        files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
-        cwd: bundle.dir,
-        artifactType: inputs.artifactType,
-        annotationFile: file
-    });
 }
 
 

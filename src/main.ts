@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { fetchArchive, type FetchOptions } from './archive.js'
@@ -10,25 +9,9 @@ import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
 import { fetchIso, planIsos } from './iso.js'
-import {
-  fetchManifest,
-  installOras,
-  orasVersion,
-  push,
-  tagManifest,
-  type PublishedManifest,
-  type Registry
-} from './oras.js'
-import {
-  annotationFile,
-  INPUTS_ANNOTATION,
-  mediaTypeFor,
-  planAnnotations,
-  planProvenance,
-  planTags,
-  type ProvenanceFacts
-} from './publish.js'
-import { describeTag, explain, planRepublish } from './republish.js'
+import { installOras, orasVersion, type Registry } from './oras.js'
+import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish.js'
+import { publishArtifact } from './publish-artifact.js'
 import { publishImage } from './publish-image.js'
 import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
 import {
@@ -38,10 +21,10 @@ import {
   releaseOutputs,
   summarizeBundle,
   summarizeList,
-  summarizeRepublished,
   type Published
 } from './report.js'
 import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
+import { readPublished } from './skip-published.js'
 import { planBundle, releaseFileNames, resolveVariant, type BundlePlan } from './variants.js'
 
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
@@ -88,7 +71,7 @@ export async function run(): Promise<void> {
     if (oras) {
       provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version))
       const found = await group(`Published ${variant.name}?`, () =>
-        readPublished(inputs, oras.registry, release, variant.name, tags, provenance!)
+        readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance!)
       )
       if (found) {
         pushOutputs(found)
@@ -204,66 +187,6 @@ function provenanceFacts(
   }
 }
 
-/**
- * Reads what every planned tag points at before any download. Returns the outcome when nothing
- * needs building (the tags already name a bundle from the same inputs, some perhaps after an
- * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
- * network) fails the step: it never leads to a push or a skip.
- */
-async function readPublished(
-  inputs: Inputs,
-  registry: Registry,
-  release: Release,
-  variant: string,
-  tags: string[],
-  provenance: Record<string, string>
-): Promise<Published | undefined> {
-  const ours = provenance[INPUTS_ANNOTATION]!
-  if (!inputs.skipPublished) {
-    // Still read one tag: a bad password fails here in seconds, not after the downloads.
-    await fetchManifest(registry, tags[0]!)
-    core.info('skip-published is false: building and pushing whatever the tags hold')
-    return undefined
-  }
-  const found = await readTags(registry, tags)
-  const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours))
-  for (const line of findings) core.info(line)
-  const plan = planRepublish(tags, found, ours)
-  const why = explain(plan, tags)
-  core.info(why)
-  if (plan.kind === 'push') return undefined
-  const moved = plan.kind === 'retag' ? plan.move : []
-  if (moved.length > 0) await tagManifest(registry, plan.digest, moved)
-  const published: Published = {
-    image: registry.image,
-    tags,
-    refs: tags.map(t => reference(registry.image, t)),
-    digest: plan.digest,
-    platforms: found.find(m => m?.digest === plan.digest)?.platforms,
-    skipped: true,
-    moved
-  }
-  await summarizeRepublished(release, variant, published, findings, why)
-  return published
-}
-
-/**
- * What every tag points at. All at once without the action's retries first (each oras start
- * costs time); on any failure again the careful way: the first tag alone with the retries, so
- * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
- */
-async function readTags(
-  registry: Registry,
-  tags: string[]
-): Promise<Array<PublishedManifest | undefined>> {
-  try {
-    return await mapLimit(tags, 4, t => fetchManifest(registry, t, []))
-  } catch {
-    const first = await fetchManifest(registry, tags[0]!)
-    return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
-  }
-}
-
 async function makeBundle(
   inputs: Inputs,
   release: Release,
@@ -329,27 +252,8 @@ async function publish(
   const { digest, platforms } =
     inputs.format === 'image'
       ? await publishImage(registry, bundle, tags, annotations, workDir)
-      : await publishArtifact(inputs, registry, bundle, tags, annotations, workDir)
+      : await publishArtifact(registry, bundle, tags, inputs.artifactType, annotations, workDir)
   const refs = tags.map(t => reference(registry.image, t))
   core.info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`)
   return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] }
-}
-
-async function publishArtifact(
-  inputs: Inputs,
-  registry: Registry,
-  bundle: Bundle,
-  tags: string[],
-  annotations: Record<string, string>,
-  workDir: string
-): Promise<{ digest: string; platforms?: undefined }> {
-  const file = path.join(workDir, 'annotations.json')
-  await writeFile(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2))
-  return push(registry, {
-    tags,
-    files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
-    cwd: bundle.dir,
-    artifactType: inputs.artifactType,
-    annotationFile: file
-  })
 }

@@ -1,0 +1,28 @@
+import { writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Bundle } from './bundle.js'
+import { push, type Registry } from './oras.js'
+import { annotationFile, mediaTypeFor } from './publish.js'
+
+/**
+ * Pushes the bundle as one OCI artifact manifest: a layer per bundle entry (links followed by
+ * oras, marked by an annotation), every tag in the same `oras push`.
+ */
+export async function publishArtifact(
+  registry: Registry,
+  bundle: Bundle,
+  tags: string[],
+  artifactType: string,
+  annotations: Record<string, string>,
+  workDir: string
+): Promise<{ digest: string; platforms?: undefined }> {
+  const file = path.join(workDir, 'annotations.json')
+  await writeFile(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2))
+  return push(registry, {
+    tags,
+    files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
+    cwd: bundle.dir,
+    artifactType,
+    annotationFile: file
+  })
+}

@@ -1,0 +1,68 @@
+import * as core from '@actions/core'
+import { mapLimit } from './format.js'
+import { reference } from './image.js'
+import { fetchManifest, tagManifest, type PublishedManifest, type Registry } from './oras.js'
+import { INPUTS_ANNOTATION } from './publish.js'
+import type { Release } from './release.js'
+import { summarizeRepublished, type Published } from './report.js'
+import { describeTag, explain, planRepublish } from './republish.js'
+
+/**
+ * Reads what every planned tag points at before any download. Returns the outcome when nothing
+ * needs building (the tags already name a bundle from the same inputs, some perhaps after an
+ * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
+ * network) fails the step: it never leads to a push or a skip.
+ */
+export async function readPublished(
+  skipPublished: boolean,
+  registry: Registry,
+  release: Release,
+  variant: string,
+  tags: string[],
+  provenance: Record<string, string>
+): Promise<Published | undefined> {
+  const ours = provenance[INPUTS_ANNOTATION]!
+  if (!skipPublished) {
+    // Still read one tag: a bad password fails here in seconds, not after the downloads.
+    await fetchManifest(registry, tags[0]!)
+    core.info('skip-published is false: building and pushing whatever the tags hold')
+    return undefined
+  }
+  const found = await readTags(registry, tags)
+  const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours))
+  for (const line of findings) core.info(line)
+  const plan = planRepublish(tags, found, ours)
+  const why = explain(plan, tags)
+  core.info(why)
+  if (plan.kind === 'push') return undefined
+  const moved = plan.kind === 'retag' ? plan.move : []
+  if (moved.length > 0) await tagManifest(registry, plan.digest, moved)
+  const published: Published = {
+    image: registry.image,
+    tags,
+    refs: tags.map(t => reference(registry.image, t)),
+    digest: plan.digest,
+    platforms: found.find(m => m?.digest === plan.digest)?.platforms,
+    skipped: true,
+    moved
+  }
+  await summarizeRepublished(release, variant, published, findings, why)
+  return published
+}
+
+/**
+ * What every tag points at. All at once without the action's retries first (each oras start
+ * costs time); on any failure again the careful way: the first tag alone with the retries, so
+ * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ */
+async function readTags(
+  registry: Registry,
+  tags: string[]
+): Promise<Array<PublishedManifest | undefined>> {
+  try {
+    return await mapLimit(tags, 4, t => fetchManifest(registry, t, []))
+  } catch {
+    const first = await fetchManifest(registry, tags[0]!)
+    return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
+  }
+}
