@@ -44405,7 +44405,6 @@ async function hashFile(file) {
 
 
 
-
 /**
  * Lays out the bundle: every file of every archive, then the standard-name links. It is built
  * in a sibling directory and renamed into place at the end, so a failure never leaves a
@@ -44583,9 +44582,11 @@ async function validateBundle(bundle) {
         }
         if (!s.isFile() || s.size !== entry.size)
             throw fail(`${entry.name} is not the recorded ${entry.size}-byte file`);
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(where, { highWaterMark: 1 << 20 }), hash);
-        if (hash.digest('hex') !== entry.sha256)
+        // On the worker pool the tool cache's proof uses: both cores, not this thread alone.
+        const { sha256 } = await sha256OfFile(where).catch((err) => {
+            throw fail(`${entry.name} cannot be read (${describeError(err)})`);
+        });
+        if (sha256 !== entry.sha256)
             throw fail(`${entry.name} no longer has sha256 ${entry.sha256}`);
     });
 }

@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import {
   constants,
   copyFile,
@@ -17,10 +16,10 @@ import {
   symlink
 } from 'node:fs/promises'
 import * as path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { ArchiveContent, ArchiveFile } from './archive.js'
 import { ActionError, describeError } from './errors.js'
 import { hashFile, type ExtraFile } from './extra-files.js'
+import { sha256OfFile } from './file-digest.js'
 import { mapLimit } from './format.js'
 import type { BundleEntry } from './publish.js'
 import { compare, type BundlePlan } from './variants.js'
@@ -236,9 +235,10 @@ export async function validateBundle(bundle: Bundle): Promise<void> {
     }
     if (!s.isFile() || s.size !== entry.size)
       throw fail(`${entry.name} is not the recorded ${entry.size}-byte file`)
-    const hash = createHash('sha256')
-    await pipeline(createReadStream(where, { highWaterMark: 1 << 20 }), hash)
-    if (hash.digest('hex') !== entry.sha256)
-      throw fail(`${entry.name} no longer has sha256 ${entry.sha256}`)
+    // On the worker pool the tool cache's proof uses: both cores, not this thread alone.
+    const { sha256 } = await sha256OfFile(where).catch((err: unknown) => {
+      throw fail(`${entry.name} cannot be read (${describeError(err)})`)
+    })
+    if (sha256 !== entry.sha256) throw fail(`${entry.name} no longer has sha256 ${entry.sha256}`)
   })
 }
