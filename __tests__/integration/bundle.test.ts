@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { listFiles, runAction, type ActionRun } from '../support/action.js'
+import { ok, listFiles, runAction } from '../support/action.js'
 import {
   EXTRA_IDS,
   SEED_IDS,
@@ -44,12 +44,6 @@ function inputs(variant: string, extra: Record<string, string> = {}): Record<str
     push: 'false',
     ...extra
   }
-}
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
 }
 
 /** Every entry of the bundle: real files by sha256, links by target. */

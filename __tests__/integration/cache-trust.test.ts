@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../support/action.js'
+import { ok, runAction, type ActionRun } from '../support/action.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 10 items 1 and 7: nothing in the tool cache is trusted. On a self-hosted runner every
@@ -54,12 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stop()
 })
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
-}
 
 function build(extra: Record<string, string> = {}): Record<string, string> {
   return { ...world.inputs('lts'), push: 'false', ...extra }

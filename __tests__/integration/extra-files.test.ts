@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../support/action.js'
+import { ok, runAction, type ActionRun } from '../support/action.js'
 import { startContainerd, type Containerd } from '../support/containerd.js'
 import { readTar } from '../support/hook-release.js'
 import { startWorld, type World } from '../support/world.js'
@@ -36,12 +36,6 @@ afterAll(async () => {
   await containerd?.stop()
   await world?.stop()
 })
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
-}
 
 const EXTRA = 'boot/*.ipxe\nSITE-README.txt'
 

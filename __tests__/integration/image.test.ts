@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import tar from 'tar-stream'
-import { runAction, type ActionRun } from '../support/action.js'
+import { ok, runAction, type ActionRun } from '../support/action.js'
 import { chainId, startContainerd, type Containerd } from '../support/containerd.js'
 import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
 import { DOUBLE_PATH } from '../support/oras-double/release.js'
@@ -47,12 +47,6 @@ let world: World
 let containerd: Containerd
 const runs = new Map<string, ActionRun>()
 let namespaces = 0
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
-}
 
 const sha256 = (b: Buffer | string): string =>
   'sha256:' + createHash('sha256').update(b).digest('hex')

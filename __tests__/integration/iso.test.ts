@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../support/action.js'
+import { ok, runAction } from '../support/action.js'
 import {
   generateRelease,
   isoAsset,
@@ -47,12 +47,6 @@ function inputs(variant: string, extra: Record<string, string> = {}): Record<str
     iso: 'true',
     ...extra
   }
-}
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
 }
 
 const LTS_ISOS = ['latest-lts-aarch64', 'latest-lts-x86_64'].map(isoAsset)

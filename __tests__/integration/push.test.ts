@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import { runAction, type ActionRun } from '../support/action.js'
+import { ok, runAction, type ActionRun } from '../support/action.js'
 import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
 import { startWorld, type World } from '../support/world.js'
 
@@ -29,12 +29,6 @@ const VARIANTS = [
   'armbian-rockchip64-all'
 ]
 const runs = new Map<string, ActionRun>()
-
-function ok(run: ActionRun): ActionRun {
-  if (run.exitCode !== 0)
-    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
-  return run
-}
 
 beforeAll(async () => {
   world = await startWorld({ release: { ids: SEED_IDS } })

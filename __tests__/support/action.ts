@@ -74,6 +74,13 @@ export async function defaults(context: {
 }
 
 /** `INPUT_<NAME>`: upper-cased, spaces to underscores, dashes kept, as the runner does. */
+/** The run, once it is known to have succeeded; otherwise a failure showing what the action said. */
+export function ok(run: ActionRun): ActionRun {
+  if (run.exitCode !== 0)
+    throw new Error(`action failed (${run.exitCode}):\n${run.stdout}\n${run.stderr}`)
+  return run
+}
+
 export function inputVariable(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
