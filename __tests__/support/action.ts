@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chown, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, chown, copyFile, cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -124,14 +124,29 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     ...opts.env
   }
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
+  let node = opts.node ?? process.execPath
+  let dist = opts.dist ?? DIST
   if (opts.user) {
     const { uid, gid } = opts.user
     for (const p of [scratch, outputFile, summaryFile, pathFile]) await chown(p, uid, gid)
     if (opts.temp === undefined) await chown(env['RUNNER_TEMP']!, uid, gid)
+    // The checkout may sit below a directory only root can enter (a mktemp -d clone): the other
+    // user gets its own copies of Node, the bundle and the preload, in a directory it can read.
+    const staged = await mkdtemp(path.join(os.tmpdir(), 'hook-runas-'))
+    await chmod(staged, 0o755)
+    await copyFile(node, path.join(staged, 'node'))
+    await cp(path.dirname(dist), path.join(staged, 'dist'), { recursive: true })
+    await copyFile(
+      path.join(import.meta.dirname, 'fast-retries.mjs'),
+      path.join(staged, 'fast-retries.mjs')
+    )
+    node = path.join(staged, 'node')
+    dist = path.join(staged, 'dist', path.basename(dist))
+    env['NODE_OPTIONS'] = `--import=${pathToFileURL(path.join(staged, 'fast-retries.mjs')).href}`
   }
 
   const started = Date.now()
-  const child = spawn(opts.node ?? process.execPath, [opts.dist ?? DIST], {
+  const child = spawn(node, [dist], {
     env,
     cwd: opts.cwd ?? scratch,
     ...(opts.user ?? {})
@@ -151,11 +166,17 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
         }
       })()
     : Promise.resolve()
-  const exitCode = await new Promise<number>(resolve =>
-    child.on('close', code => resolve(code ?? -1))
-  )
-  watching = false
-  await watcher
+  // A child that cannot even start (EACCES, ENOENT) fails the test at once, not at its timeout.
+  let exitCode: number
+  try {
+    exitCode = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', code => resolve(code ?? -1))
+    })
+  } finally {
+    watching = false
+    await watcher
+  }
   const ms = Date.now() - started
 
   const text = await readFile(outputFile, 'utf8')
