@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdtemp, rm } from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { ok, runAction } from '../support/action.js'
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
+import { generateRelease } from '../support/hook-release.js'
+import { startServer, type TestServer } from '../support/server.js'
+
+// Behind a proxy every request goes through it: the archives and checksum.txt through
+// @actions/http-client (tunnel), the GitHub API through Octokit on undici's fetch and ProxyAgent.
+
+let dir: string
+let server: TestServer
+let proxy: ConnectProxy
+let port: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-proxy-'))
+  await generateRelease(path.join(dir, 'releases'), { tag: 'v0.11.1' })
+  server = await startServer()
+  server.serveDir('/releases', path.join(dir, 'releases'))
+  server.releasesApi(
+    'tinkerbell/hook',
+    [
+      { tag_name: 'latest' },
+      { tag_name: 'v0.10.0' },
+      { tag_name: 'v0.11.1' },
+      { tag_name: 'v0.9.0' }
+    ],
+    { perPage: 2 }
+  )
+  proxy = await startConnectProxy()
+  port = new URL(server.url).port
+})
+
+afterAll(async () => {
+  await proxy?.stop()
+  await server?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('behind a proxy (http_proxy)', () => {
+  it('lists releases through the GitHub API and downloads, every request tunnelled', async () => {
+    // Names that resolve nowhere: only the proxy can reach them (it tunnels to 127.0.0.1).
+    const r = ok(
+      await runAction({
+        inputs: {
+          'hook-version': 'newest',
+          variant: 'lts',
+          push: 'false',
+          'download-url': `http://releases.hook.test:${port}/releases`,
+          'github-token': 'test-token-123'
+        },
+        env: { GITHUB_API_URL: `http://api.hook.test:${port}`, http_proxy: proxy.url }
+      })
+    )
+    expect(r.outputs['version']).toBe('v0.11.1')
+    const api = server.requests(/\/repos\/tinkerbell\/hook\/releases/)
+    // Two per page: the Link header is followed through the proxy too.
+    expect(api.length).toBeGreaterThanOrEqual(2)
+    expect(api.every(q => q.authorization === 'token test-token-123')).toBe(true)
+    expect(new Set(proxy.tunnels)).toEqual(
+      new Set([`api.hook.test:${port}`, `releases.hook.test:${port}`])
+    )
+    expect(proxy.refused).toEqual([])
+  })
+})
