@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(9984);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -2717,7 +2717,7 @@ module.exports = satisfies
 
 /***/ }),
 
-/***/ 9872:
+/***/ 7491:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2822,7 +2822,7 @@ const compare = __nccwpck_require__(8469)
 const rcompare = __nccwpck_require__(2173)
 const compareLoose = __nccwpck_require__(6874)
 const compareBuild = __nccwpck_require__(7648)
-const sort = __nccwpck_require__(9872)
+const sort = __nccwpck_require__(7491)
 const rsort = __nccwpck_require__(7192)
 const gt = __nccwpck_require__(6599)
 const lt = __nccwpck_require__(3872)
@@ -7413,33 +7413,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 9623:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(2322)
+const Dispatcher = __nccwpck_require__(4048)
+const Pool = __nccwpck_require__(5103)
+const BalancedPool = __nccwpck_require__(5652)
+const Agent = __nccwpck_require__(4564)
+const ProxyAgent = __nccwpck_require__(2245)
+const EnvHttpProxyAgent = __nccwpck_require__(2806)
+const RetryAgent = __nccwpck_require__(395)
+const errors = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(9884)
+const buildConnector = __nccwpck_require__(2645)
+const MockClient = __nccwpck_require__(8112)
+const MockAgent = __nccwpck_require__(6526)
+const MockPool = __nccwpck_require__(701)
+const mockErrors = __nccwpck_require__(6576)
+const RetryHandler = __nccwpck_require__(111)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8168)
+const DecoratorHandler = __nccwpck_require__(8708)
+const RedirectHandler = __nccwpck_require__(5183)
+const createRedirectInterceptor = __nccwpck_require__(8377)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -7457,10 +7457,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(8647),
+  retry: __nccwpck_require__(9357),
+  dump: __nccwpck_require__(5897),
+  dns: __nccwpck_require__(5332)
 }
 
 module.exports.buildConnector = buildConnector
@@ -7522,7 +7522,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(201).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -7534,39 +7534,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(660).Headers
-module.exports.Response = __nccwpck_require__(9051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.Headers = __nccwpck_require__(3487).Headers
+module.exports.Response = __nccwpck_require__(6094).Response
+module.exports.Request = __nccwpck_require__(7292).Request
+module.exports.FormData = __nccwpck_require__(1987).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(8355).FileReader
+module.exports.FileReader = __nccwpck_require__(4702).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(8998)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(1184)
+const { kConstruct } = __nccwpck_require__(5114)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(2370)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(6081)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(3385)
+module.exports.WebSocket = __nccwpck_require__(61).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -7582,18 +7582,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(9261)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 2723:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(2903)
+const { RequestAbortedError } = __nccwpck_require__(7600)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -7653,16 +7653,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 5551:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
+const { addSignal, removeSignal } = __nccwpck_require__(2723)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -7768,7 +7768,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 3139:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7782,10 +7782,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(2723)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -8026,16 +8026,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 1172:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(18)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7630)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -8247,18 +8247,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 4933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7630)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(2723)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -8474,15 +8474,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 8453:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(7600)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(2903)
+const { addSignal, removeSignal } = __nccwpck_require__(2723)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -8589,21 +8589,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 9884:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(1172)
+module.exports.stream = __nccwpck_require__(4933)
+module.exports.pipeline = __nccwpck_require__(3139)
+module.exports.upgrade = __nccwpck_require__(8453)
+module.exports.connect = __nccwpck_require__(5551)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 18:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -8612,9 +8612,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
+const { ReadableStreamFrom } = __nccwpck_require__(2903)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -8995,15 +8995,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(7600)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(18)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -9095,16 +9095,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 2645:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(2903)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(7600)
+const timers = __nccwpck_require__(9872)
 
 function noop () {}
 
@@ -9342,7 +9342,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 4330:
 /***/ ((module) => {
 
 
@@ -9467,7 +9467,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9676,7 +9676,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 7600:
 /***/ ((module) => {
 
 
@@ -10108,7 +10108,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 6126:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10116,7 +10116,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(7600)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -10131,9 +10131,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(2903)
+const { channels } = __nccwpck_require__(511)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4330)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -10597,7 +10597,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 1434:
 /***/ ((module) => {
 
 module.exports = {
@@ -10671,7 +10671,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 6987:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10679,7 +10679,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(4330)
 
 class TstNode {
   /** @type {any} */
@@ -10830,13 +10830,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 2903:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(1434)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -10844,9 +10844,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4330)
+const { tree } = __nccwpck_require__(6987)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -11556,18 +11556,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 4564:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1434)
+const DispatcherBase = __nccwpck_require__(5268)
+const Pool = __nccwpck_require__(5103)
+const Client = __nccwpck_require__(2322)
+const util = __nccwpck_require__(2903)
+const createRedirectInterceptor = __nccwpck_require__(8377)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -11696,7 +11696,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 5652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11704,7 +11704,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(7600)
 const {
   PoolBase,
   kClients,
@@ -11712,10 +11712,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(1125)
+const Pool = __nccwpck_require__(5103)
+const { kUrl, kInterceptors } = __nccwpck_require__(1434)
+const { parseOrigin } = __nccwpck_require__(2903)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -11912,7 +11912,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 4084:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11920,9 +11920,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(2903)
+const { channels } = __nccwpck_require__(511)
+const timers = __nccwpck_require__(9872)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -11935,7 +11935,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(7600)
 const {
   kUrl,
   kReset,
@@ -11968,9 +11968,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(1434)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(5305)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -11982,11 +11982,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(9307) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(9025))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -11994,7 +11994,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(9307))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -12909,7 +12909,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(8185).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -13432,7 +13432,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 5501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13440,13 +13440,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(2903)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(7600)
 const {
   kUrl,
   kReset,
@@ -13465,7 +13465,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(1434)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -13871,7 +13871,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(8185).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -14231,7 +14231,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 2322:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -14241,16 +14241,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(2903)
+const { channels } = __nccwpck_require__(511)
+const Request = __nccwpck_require__(6126)
+const DispatcherBase = __nccwpck_require__(5268)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(7600)
+const buildConnector = __nccwpck_require__(2645)
 const {
   kUrl,
   kServerName,
@@ -14292,9 +14292,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(1434)
+const connectH1 = __nccwpck_require__(4084)
+const connectH2 = __nccwpck_require__(5501)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -14602,7 +14602,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(8377)
 
 function onError (client, err) {
   if (
@@ -14862,19 +14862,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 5268:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(4048)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(7600)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(1434)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -15077,7 +15077,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 4048:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15149,15 +15149,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 2806:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(5268)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(1434)
+const ProxyAgent = __nccwpck_require__(2245)
+const Agent = __nccwpck_require__(4564)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -15316,7 +15316,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 6549:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -15440,15 +15440,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 1125:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(5268)
+const FixedQueue = __nccwpck_require__(6549)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(1434)
+const PoolStats = __nccwpck_require__(8645)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -15641,10 +15641,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 8645:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(1434)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -15682,7 +15682,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 5103:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15693,14 +15693,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(1125)
+const Client = __nccwpck_require__(2322)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(7600)
+const util = __nccwpck_require__(2903)
+const { kUrl, kInterceptors } = __nccwpck_require__(1434)
+const buildConnector = __nccwpck_require__(2645)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -15796,19 +15796,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 2245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1434)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(4564)
+const Pool = __nccwpck_require__(5103)
+const DispatcherBase = __nccwpck_require__(5268)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(7600)
+const buildConnector = __nccwpck_require__(2645)
+const Client = __nccwpck_require__(2322)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -16077,13 +16077,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 395:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(4048)
+const RetryHandler = __nccwpck_require__(111)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -16119,7 +16119,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 8168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16127,8 +16127,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
+const Agent = __nccwpck_require__(4564)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -16158,7 +16158,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 8708:
 /***/ ((module) => {
 
 
@@ -16209,15 +16209,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 5183:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(2903)
+const { kBodyUsed } = __nccwpck_require__(1434)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -16448,20 +16448,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 111:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(1434)
+const { RequestRetryError } = __nccwpck_require__(7600)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(2903)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -16892,14 +16892,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 5332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8708)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(7600)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -17274,14 +17274,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 5897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(2903)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(7600)
+const DecoratorHandler = __nccwpck_require__(8708)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -17404,12 +17404,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 8377:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5183)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -17432,11 +17432,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 8647:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5183)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -17463,11 +17463,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 9357:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(111)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -17489,13 +17489,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 5305:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(3773);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -17773,7 +17773,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 9307:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17785,7 +17785,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 9025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17797,7 +17797,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 3773:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -17818,13 +17818,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 6526:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(1434)
+const Agent = __nccwpck_require__(4564)
 const {
   kAgent,
   kMockAgentSet,
@@ -17835,14 +17835,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(3114)
+const MockClient = __nccwpck_require__(8112)
+const MockPool = __nccwpck_require__(701)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3682)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(7600)
+const Dispatcher = __nccwpck_require__(4048)
+const Pluralizer = __nccwpck_require__(2006)
+const PendingInterceptorsFormatter = __nccwpck_require__(6069)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -17985,14 +17985,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 8112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(2322)
+const { buildMockDispatch } = __nccwpck_require__(3682)
 const {
   kDispatches,
   kMockAgent,
@@ -18001,10 +18001,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3114)
+const { MockInterceptor } = __nccwpck_require__(4828)
+const Symbols = __nccwpck_require__(1434)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -18051,12 +18051,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 6576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(7600)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -18086,12 +18086,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 4828:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3682)
 const {
   kDispatches,
   kDispatchKey,
@@ -18099,9 +18099,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3114)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
+const { buildURL } = __nccwpck_require__(2903)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -18300,14 +18300,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(5103)
+const { buildMockDispatch } = __nccwpck_require__(3682)
 const {
   kDispatches,
   kMockAgent,
@@ -18316,10 +18316,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3114)
+const { MockInterceptor } = __nccwpck_require__(4828)
+const Symbols = __nccwpck_require__(1434)
+const { InvalidArgumentError } = __nccwpck_require__(7600)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -18366,7 +18366,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 3114:
 /***/ ((module) => {
 
 
@@ -18396,20 +18396,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 3682:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(6576)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3114)
+const { buildURL } = __nccwpck_require__(2903)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -18770,7 +18770,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 6069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18820,7 +18820,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 2006:
 /***/ ((module) => {
 
 
@@ -18856,7 +18856,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 9872:
 /***/ ((module) => {
 
 
@@ -19286,20 +19286,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 2241:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(5114)
+const { urlEquals, getFieldValues } = __nccwpck_require__(871)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(2903)
+const { webidl } = __nccwpck_require__(964)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(6094)
+const { Request, fromInnerRequest } = __nccwpck_require__(7292)
+const { kState } = __nccwpck_require__(1760)
+const { fetching } = __nccwpck_require__(201)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(4241)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -20152,15 +20152,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 1184:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(5114)
+const { Cache } = __nccwpck_require__(2241)
+const { webidl } = __nccwpck_require__(964)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
 
 class CacheStorage {
   /**
@@ -20311,26 +20311,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 5114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(1434).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 871:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(6081)
+const { isValidHeaderName } = __nccwpck_require__(4241)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -20375,7 +20375,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 3683:
 /***/ ((module) => {
 
 
@@ -20394,15 +20394,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 2370:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(3553)
+const { stringify } = __nccwpck_require__(8572)
+const { webidl } = __nccwpck_require__(964)
+const { Headers } = __nccwpck_require__(3487)
 
 /**
  * @typedef {Object} Cookie
@@ -20585,14 +20585,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 3553:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(3683)
+const { isCTLExcludingHtab } = __nccwpck_require__(8572)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(6081)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -20902,7 +20902,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 8572:
 /***/ ((module) => {
 
 
@@ -21261,13 +21261,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 5646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(2386)
 
 /**
  * @type {number[]} BOM
@@ -21842,23 +21842,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 9261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(201)
+const { makeRequest } = __nccwpck_require__(7292)
+const { webidl } = __nccwpck_require__(964)
+const { EventSourceStream } = __nccwpck_require__(5646)
+const { parseMIMEType } = __nccwpck_require__(6081)
+const { createFastMessageEvent } = __nccwpck_require__(3385)
+const { isNetworkError } = __nccwpck_require__(6094)
+const { delay } = __nccwpck_require__(2386)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
+const { environmentSettingsObject } = __nccwpck_require__(4241)
+const { getGlobalDispatcher } = __nccwpck_require__(8168)
 
 let experimentalWarned = false
 
@@ -22332,7 +22332,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 2386:
 /***/ ((module) => {
 
 
@@ -22376,12 +22376,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 8185:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(2903)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -22391,16 +22391,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4241)
+const { FormData } = __nccwpck_require__(1987)
+const { kState } = __nccwpck_require__(1760)
+const { webidl } = __nccwpck_require__(964)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(6081)
+const { multipartFormDataParser } = __nccwpck_require__(2747)
 let random
 
 try {
@@ -22912,7 +22912,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 2688:
 /***/ ((module) => {
 
 
@@ -23043,7 +23043,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 6081:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23794,12 +23794,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 5656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(1434)
 
 class CompatWeakRef {
   constructor (value) {
@@ -23847,14 +23847,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(1760)
+const { webidl } = __nccwpck_require__(964)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -23980,16 +23980,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 2747:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(2903)
+const { utf8DecodeBytes } = __nccwpck_require__(4241)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(6081)
+const { isFileLike } = __nccwpck_require__(2763)
+const { makeEntry } = __nccwpck_require__(1987)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -24461,16 +24461,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 1987:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(4241)
+const { kState } = __nccwpck_require__(1760)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
+const { FileLike, isFileLike } = __nccwpck_require__(2763)
+const { webidl } = __nccwpck_require__(964)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -24720,7 +24720,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8998:
 /***/ ((module) => {
 
 
@@ -24767,21 +24767,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 3487:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(1434)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4241)
+const { webidl } = __nccwpck_require__(964)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -25461,7 +25461,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 201:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -25474,9 +25474,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(6094)
+const { HeadersList } = __nccwpck_require__(3487)
+const { Request, cloneRequest } = __nccwpck_require__(7292)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -25512,23 +25512,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(4241)
+const { kState, kDispatcher } = __nccwpck_require__(1760)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(8185)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(2688)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(2903)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(6081)
+const { getGlobalDispatcher } = __nccwpck_require__(8168)
+const { webidl } = __nccwpck_require__(964)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -27738,23 +27738,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 7292:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(8185)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3487)
+const { FinalizationRegistry } = __nccwpck_require__(5656)()
+const util = __nccwpck_require__(2903)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4241)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -27764,12 +27764,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(2688)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(1760)
+const { webidl } = __nccwpck_require__(964)
+const { URLSerializer } = __nccwpck_require__(6081)
+const { kConstruct } = __nccwpck_require__(1434)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -28782,14 +28782,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 6094:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3487)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(8185)
+const util = __nccwpck_require__(2903)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -28801,16 +28801,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4241)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(2688)
+const { kState, kHeaders } = __nccwpck_require__(1760)
+const { webidl } = __nccwpck_require__(964)
+const { FormData } = __nccwpck_require__(1987)
+const { URLSerializer } = __nccwpck_require__(6081)
+const { kConstruct } = __nccwpck_require__(1434)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -29399,7 +29399,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 1760:
 /***/ ((module) => {
 
 
@@ -29415,21 +29415,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 4241:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(2688)
+const { getGlobalOrigin } = __nccwpck_require__(8998)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(6081)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(2903)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(964)
 
 let supportedHashes = []
 
@@ -31054,14 +31054,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 964:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(2903)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -31756,7 +31756,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 2890:
 /***/ ((module) => {
 
 
@@ -32053,7 +32053,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 4702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32062,16 +32062,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(1007)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8946)
+const { webidl } = __nccwpck_require__(964)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -32404,12 +32404,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 6150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(964)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -32489,7 +32489,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 8946:
 /***/ ((module) => {
 
 
@@ -32506,7 +32506,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 1007:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32517,10 +32517,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(8946)
+const { ProgressEvent } = __nccwpck_require__(6150)
+const { getEncoding } = __nccwpck_require__(2890)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(6081)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -32904,27 +32904,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(8307)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(7071)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3516)
+const { channels } = __nccwpck_require__(511)
+const { CloseEvent } = __nccwpck_require__(3385)
+const { makeRequest } = __nccwpck_require__(7292)
+const { fetching } = __nccwpck_require__(201)
+const { Headers, getHeadersList } = __nccwpck_require__(3487)
+const { getDecodeSplit } = __nccwpck_require__(4241)
+const { WebsocketFrameSend } = __nccwpck_require__(4407)
 
 /** @type {import('crypto')} */
 let crypto
@@ -33282,7 +33282,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 8307:
 /***/ ((module) => {
 
 
@@ -33355,14 +33355,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 3385:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(964)
+const { kEnumerableProperty } = __nccwpck_require__(2903)
+const { kConstruct } = __nccwpck_require__(1434)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -33691,12 +33691,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 4407:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(8307)
 
 const BUFFER_SIZE = 16386
 
@@ -33794,14 +33794,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 5036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(3516)
+const { MessageSizeExceededError } = __nccwpck_require__(7600)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -33906,16 +33906,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 7025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(8307)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(7071)
+const { channels } = __nccwpck_require__(511)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -33925,11 +33925,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3516)
+const { WebsocketFrameSend } = __nccwpck_require__(4407)
+const { closeWebSocketConnection } = __nccwpck_require__(2128)
+const { PerMessageDeflate } = __nccwpck_require__(5036)
+const { MessageSizeExceededError } = __nccwpck_require__(7600)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -34440,14 +34440,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 6209:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(4407)
+const { opcodes, sendHints } = __nccwpck_require__(8307)
+const FixedQueue = __nccwpck_require__(6549)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -34551,7 +34551,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 7071:
 /***/ ((module) => {
 
 
@@ -34570,16 +34570,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 3516:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(7071)
+const { states, opcodes } = __nccwpck_require__(8307)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(3385)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(6081)
 
 /* globals Blob */
 
@@ -34899,15 +34899,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 61:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(964)
+const { URLSerializer } = __nccwpck_require__(6081)
+const { environmentSettingsObject } = __nccwpck_require__(4241)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(8307)
 const {
   kWebSocketURL,
   kReadyState,
@@ -34916,21 +34916,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(7071)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(3516)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(2128)
+const { ByteParser } = __nccwpck_require__(7025)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(2903)
+const { getGlobalDispatcher } = __nccwpck_require__(8168)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(3385)
+const { SendQueue } = __nccwpck_require__(6209)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -35799,8 +35799,8 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+// EXTERNAL MODULE: ./vendor/undici-lazy/index.cjs
+var undici_lazy = __nccwpck_require__(9984);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -36398,7 +36398,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici_lazy.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -45925,7 +45925,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
     const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
-        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+        return (0,undici_lazy.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
 }
@@ -51565,6 +51565,84 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 9984:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+// Why this exists: @actions/http-client (ProxyAgent) and @actions/github (fetch) import undici at
+// the top of their modules, so the bundle would evaluate all of undici (and load node:http2, dns,
+// perf_hooks and web streams for it) at every start, though the action needs it only behind a
+// proxy or for the GitHub API: 3.4 MB more peak RSS, 0.8 MiB more live heap for every
+// mark-compact after, and about 20 ms of start-up (CONTRIBUTING.md).
+// package.json's `overrides` resolve every `undici` to this module. Each of undici's exports is a
+// getter that requires the real undici (the `undici-real` alias, same version) on first read and
+// returns its value unchanged: same classes, same functions, so `new ProxyAgent(...)` and
+// `instanceof` behave as with undici itself. webpack (ncc) runs a CommonJS module's body on its
+// first require only, so undici's body runs only when one of its exports is used.
+// The list of names must equal undici's own: __tests__/unit/undici-lazy.test.ts checks it.
+
+const names = [
+  'Dispatcher',
+  'Client',
+  'Pool',
+  'BalancedPool',
+  'Agent',
+  'ProxyAgent',
+  'EnvHttpProxyAgent',
+  'RetryAgent',
+  'RetryHandler',
+  'DecoratorHandler',
+  'RedirectHandler',
+  'createRedirectInterceptor',
+  'interceptors',
+  'buildConnector',
+  'errors',
+  'util',
+  'setGlobalDispatcher',
+  'getGlobalDispatcher',
+  'fetch',
+  'Headers',
+  'Response',
+  'Request',
+  'FormData',
+  'File',
+  'FileReader',
+  'setGlobalOrigin',
+  'getGlobalOrigin',
+  'caches',
+  'deleteCookie',
+  'getCookies',
+  'getSetCookies',
+  'setCookie',
+  'parseMIMEType',
+  'serializeAMimeType',
+  'WebSocket',
+  'CloseEvent',
+  'ErrorEvent',
+  'MessageEvent',
+  'request',
+  'stream',
+  'pipeline',
+  'connect',
+  'upgrade',
+  'MockClient',
+  'MockPool',
+  'MockAgent',
+  'mockErrors',
+  'EventSource'
+]
+
+let undici
+for (const name of names) {
+  Object.defineProperty(exports, name, {
+    enumerable: true,
+    get: () => (undici ??= __nccwpck_require__(9623))[name]
+  })
+}
+
 
 /***/ })
 

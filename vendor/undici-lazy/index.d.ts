@@ -1,0 +1,2 @@
+export * from 'undici-real'
+export { default } from 'undici-real'
