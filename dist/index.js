@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8620);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(494);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8620:
+/***/ 494:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40230,6 +40230,116 @@ function writeFailure(err, file, what) {
     return err instanceof Error ? err : new Error(String(err));
 }
 
+;// CONCATENATED MODULE: ./src/shared-hash.ts
+
+/**
+ * A hash of bytes the caller gathers in buffers shared with a worker thread, which hashes them
+ * where they are. It exists for the SHA-512 of each download: the thread that receives,
+ * inflates and extracts is the one a cold run waits for, and hashing half a gigabyte would cost
+ * it more than half a second. Handing over is cheap only in large pieces: one message per
+ * megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no copy (the
+ * caller already gathers the body into megabyte buffers for gunzip), nothing allocated per piece.
+ * One worker serves every stream: SHA-512 runs at several times the speed a run downloads.
+ */
+const shared_hash_WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const streams = new Map()
+parentPort.on('message', m => {
+  if (m.open !== undefined) {
+    streams.set(m.id, { hash: createHash(m.open), buffers: m.buffers.map(b => Buffer.from(b)) })
+    return
+  }
+  const s = streams.get(m.id)
+  if (!s) return
+  if (m.index !== undefined) {
+    s.hash.update(s.buffers[m.index].subarray(0, m.length))
+    parentPort.postMessage({ id: m.id, hashed: m.index })
+    return
+  }
+  streams.delete(m.id)
+  if (m.digest) parentPort.postMessage({ id: m.id, digest: s.hash.digest('hex') })
+})
+`;
+let worker;
+const streams = new Map();
+let shared_hash_nextId = 0;
+class SharedHash {
+    id = shared_hash_nextId++;
+    stream = { updates: [] };
+    ended = false;
+    /** `buffers` are the caller's: it fills them, and refills one only once its update resolves. */
+    constructor(algorithm, buffers) {
+        streams.set(this.id, this.stream);
+        const w = hasher();
+        w.ref();
+        w.postMessage({ id: this.id, open: algorithm, buffers });
+    }
+    /** Hashes the first `length` bytes of buffer `index`; resolves once they have been read. */
+    update(index, length) {
+        return new Promise((resolve, reject) => {
+            this.stream.updates.push({ resolve, reject });
+            hasher().postMessage({ id: this.id, index, length });
+        });
+    }
+    digest() {
+        this.ended = true;
+        return new Promise((resolve, reject) => {
+            this.stream.digest = { resolve, reject };
+            hasher().postMessage({ id: this.id, digest: true });
+        });
+    }
+    /** Abandons the stream: nothing more is hashed, and the worker lets go of the buffers. */
+    discard() {
+        if (this.ended)
+            return;
+        this.ended = true;
+        hasher().postMessage({ id: this.id, discard: true });
+        for (const update of this.stream.updates)
+            update.resolve();
+        this.stream.updates = [];
+        shared_hash_close(this.id);
+    }
+}
+function shared_hash_close(id) {
+    streams.delete(id);
+    if (streams.size === 0)
+        worker?.unref();
+}
+function hasher() {
+    if (worker)
+        return worker;
+    const w = new external_node_worker_threads_.Worker(shared_hash_WORKER_SOURCE, { eval: true });
+    worker = w;
+    w.unref();
+    w.on('message', (m) => {
+        const stream = streams.get(m.id);
+        if (!stream)
+            return;
+        if (m.hashed !== undefined) {
+            stream.updates.shift()?.resolve();
+            return;
+        }
+        shared_hash_close(m.id);
+        if (m.digest !== undefined)
+            stream.digest?.resolve(m.digest);
+    });
+    const lost = (err) => {
+        if (worker !== w)
+            return;
+        worker = undefined;
+        for (const [id, stream] of streams) {
+            for (const update of stream.updates)
+                update.reject(err);
+            stream.digest?.reject(err);
+            streams.delete(id);
+        }
+    };
+    w.on('error', lost);
+    w.on('exit', code => lost(new Error(`hashing worker exited (${code})`)));
+    return w;
+}
+
 ;// CONCATENATED MODULE: ./src/format.ts
 /** Human figures for the log and the job summary. */
 function bytes(n) {
@@ -40289,6 +40399,7 @@ async function mapLimit(items, limit, work) {
 
 
 
+
 /**
  * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
  * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
@@ -40323,10 +40434,8 @@ async function fetchArchive(archive, opts) {
  */
 async function unpack(body, archive, url, dir) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const hash = (0,external_node_crypto_.createHash)('sha512');
     let received = 0;
     const inflate = (0,external_node_zlib_.createGunzip)({ chunkSize: INFLATE_CHUNK });
-    const feed = new InflateFeed(inflate);
     const watch = new TarWatch(archive, () => received);
     const extractor = tar_stream.extract();
     const files = extractEntries(extractor, watch, archive, dir);
@@ -40334,22 +40443,21 @@ async function unpack(body, archive, url, dir) {
     const extraction = (0,external_node_stream_promises_namespaceObject.pipeline)(inflate, watch, extractor).catch((err) => {
         failed ??= err;
     });
+    const feed = new BodyFeed(inflate, () => failed === undefined);
     try {
+        let digest;
         try {
             for await (const chunk of body) {
-                hash.update(chunk);
                 received += chunk.length;
-                if (failed === undefined)
-                    await feed.push(chunk);
+                await feed.push(chunk);
             }
-            if (failed === undefined)
-                await feed.flush();
+            digest = await feed.digest();
         }
         catch (err) {
+            feed.discard();
             inflate.destroy();
             throw err;
         }
-        const digest = hash.digest('hex');
         if (digest !== archive.sha512) {
             inflate.destroy();
             throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${digest}; the download is corrupt or the release changed, retry`);
@@ -40370,18 +40478,24 @@ async function unpack(body, archive, url, dir) {
 /**
  * Gunzip runs on another thread, and every piece of input is one hand-over to it and back, which
  * on a VM costs the receiving thread tens of microseconds. So the body's chunks (64 KiB or less)
- * are gathered into a megabyte before gunzip gets them, in two buffers used in turn: one fills
- * while gunzip reads the other, and nothing new is allocated for it.
+ * are gathered into a megabyte before they are passed on, in two buffers used in turn: one fills
+ * while the other is read, and nothing new is allocated for it. The buffers are shared with a
+ * hashing thread (src/shared-hash.ts), which computes the SHA-512 from them in place; gunzip
+ * reads them too, until the extraction fails, after which the bytes are only hashed.
  */
-class InflateFeed {
+class BodyFeed {
     inflate;
-    buffers = [Buffer.allocUnsafe(FEED), Buffer.allocUnsafe(FEED)];
+    extracting;
+    shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)];
+    buffers = this.shared.map(b => Buffer.from(b));
     free = [Promise.resolve(), Promise.resolve()];
     closed;
+    hash = new SharedHash('sha512', this.shared);
     current = 0;
     filled = 0;
-    constructor(inflate) {
+    constructor(inflate, extracting) {
         this.inflate = inflate;
+        this.extracting = extracting;
         this.closed = new Promise(resolve => inflate.once('close', () => resolve()));
     }
     async push(chunk) {
@@ -40393,13 +40507,28 @@ class InflateFeed {
                 await this.flush();
         }
     }
+    /** The SHA-512 of every byte pushed. */
+    async digest() {
+        await this.flush();
+        return this.hash.digest();
+    }
+    /** Abandons the body (it broke): nothing more is hashed. */
+    discard() {
+        this.hash.discard();
+    }
     /** Passes what has gathered on, and waits until the other buffer may be filled again. */
     async flush() {
         if (this.filled > 0) {
             const input = this.buffers[this.current].subarray(0, this.filled);
+            const hashed = this.hash.update(this.current, this.filled);
             // Its callback runs once gunzip has read all of it (or has been destroyed).
-            const read = new Promise(resolve => this.inflate.write(input, () => resolve()));
-            this.free[this.current] = Promise.race([read, this.closed]);
+            const read = this.extracting()
+                ? Promise.race([
+                    new Promise(resolve => this.inflate.write(input, () => resolve())),
+                    this.closed
+                ])
+                : undefined;
+            this.free[this.current] = Promise.all([hashed, read]);
             this.current ^= 1;
             this.filled = 0;
         }

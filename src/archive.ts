@@ -10,6 +10,7 @@ import { RECORD, fromCache, saveToCache } from './archive-cache.js'
 import { SAFE_NAME } from './checksums.js'
 import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
+import { SharedHash } from './shared-hash.js'
 import { bytes, rate, seconds } from './format.js'
 import { foreignStandardName, requiredFiles, type ReleaseArchive } from './variants.js'
 
@@ -85,10 +86,8 @@ async function unpack(
   dir: string
 ): Promise<{ content: ArchiveContent; size: number }> {
   await mkdir(dir, { recursive: true })
-  const hash = createHash('sha512')
   let received = 0
   const inflate = createGunzip({ chunkSize: INFLATE_CHUNK })
-  const feed = new InflateFeed(inflate)
   const watch = new TarWatch(archive, () => received)
   const extractor = tar.extract()
   const files = extractEntries(extractor, watch, archive, dir)
@@ -96,19 +95,20 @@ async function unpack(
   const extraction = pipeline(inflate, watch, extractor).catch((err: unknown) => {
     failed ??= err
   })
+  const feed = new BodyFeed(inflate, () => failed === undefined)
   try {
+    let digest: string
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        hash.update(chunk)
         received += chunk.length
-        if (failed === undefined) await feed.push(chunk)
+        await feed.push(chunk)
       }
-      if (failed === undefined) await feed.flush()
+      digest = await feed.digest()
     } catch (err) {
+      feed.discard()
       inflate.destroy()
       throw err
     }
-    const digest = hash.digest('hex')
     if (digest !== archive.sha512) {
       inflate.destroy()
       throw new ActionError(
@@ -130,17 +130,24 @@ async function unpack(
 /**
  * Gunzip runs on another thread, and every piece of input is one hand-over to it and back, which
  * on a VM costs the receiving thread tens of microseconds. So the body's chunks (64 KiB or less)
- * are gathered into a megabyte before gunzip gets them, in two buffers used in turn: one fills
- * while gunzip reads the other, and nothing new is allocated for it.
+ * are gathered into a megabyte before they are passed on, in two buffers used in turn: one fills
+ * while the other is read, and nothing new is allocated for it. The buffers are shared with a
+ * hashing thread (src/shared-hash.ts), which computes the SHA-512 from them in place; gunzip
+ * reads them too, until the extraction fails, after which the bytes are only hashed.
  */
-class InflateFeed {
-  private readonly buffers = [Buffer.allocUnsafe(FEED), Buffer.allocUnsafe(FEED)]
-  private readonly free: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()]
+class BodyFeed {
+  private readonly shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)]
+  private readonly buffers = this.shared.map(b => Buffer.from(b))
+  private readonly free: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()]
   private readonly closed: Promise<void>
+  private readonly hash = new SharedHash('sha512', this.shared)
   private current = 0
   private filled = 0
 
-  constructor(private readonly inflate: Writable) {
+  constructor(
+    private readonly inflate: Writable,
+    private readonly extracting: () => boolean
+  ) {
     this.closed = new Promise(resolve => inflate.once('close', () => resolve()))
   }
 
@@ -153,13 +160,30 @@ class InflateFeed {
     }
   }
 
+  /** The SHA-512 of every byte pushed. */
+  async digest(): Promise<string> {
+    await this.flush()
+    return this.hash.digest()
+  }
+
+  /** Abandons the body (it broke): nothing more is hashed. */
+  discard(): void {
+    this.hash.discard()
+  }
+
   /** Passes what has gathered on, and waits until the other buffer may be filled again. */
-  async flush(): Promise<void> {
+  private async flush(): Promise<void> {
     if (this.filled > 0) {
       const input = this.buffers[this.current]!.subarray(0, this.filled)
+      const hashed = this.hash.update(this.current, this.filled)
       // Its callback runs once gunzip has read all of it (or has been destroyed).
-      const read = new Promise<void>(resolve => this.inflate.write(input, () => resolve()))
-      this.free[this.current] = Promise.race([read, this.closed])
+      const read = this.extracting()
+        ? Promise.race([
+            new Promise<void>(resolve => this.inflate.write(input, () => resolve())),
+            this.closed
+          ])
+        : undefined
+      this.free[this.current] = Promise.all([hashed, read])
       this.current ^= 1
       this.filled = 0
     }
