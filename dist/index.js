@@ -40233,21 +40233,26 @@ function writeFailure(err, file, what) {
 ;// CONCATENATED MODULE: ./src/shared-hash.ts
 
 /**
- * A hash of bytes the caller gathers in buffers shared with a worker thread, which hashes them
- * where they are. It exists for the SHA-512 of each download: the thread that receives,
- * inflates and extracts is the one a cold run waits for, and hashing half a gigabyte would cost
- * it more than half a second. Handing over is cheap only in large pieces: one message per
- * megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no copy (the
- * caller already gathers the body into megabyte buffers for gunzip), nothing allocated per piece.
- * One worker serves every stream: SHA-512 runs at several times the speed a run downloads.
+ * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
+ * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
+ * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
+ * cost it about a second. Handing over is cheap only in large pieces: one message per megabyte
+ * (each hand-over costs the sending thread tens of microseconds on a VM), no copy beyond the one
+ * that gathers the pieces, nothing allocated per piece. One worker serves every stream: hashing
+ * runs at several times the speed a run downloads.
  */
 const shared_hash_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
+const pairs = new Map()
 const streams = new Map()
 parentPort.on('message', m => {
+  if (m.pair !== undefined && m.buffers !== undefined) {
+    pairs.set(m.pair, m.buffers.map(b => Buffer.from(b)))
+    return
+  }
   if (m.open !== undefined) {
-    streams.set(m.id, { hash: createHash(m.open), buffers: m.buffers.map(b => Buffer.from(b)) })
+    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair) })
     return
   }
   const s = streams.get(m.id)
@@ -40258,53 +40263,97 @@ parentPort.on('message', m => {
     return
   }
   streams.delete(m.id)
-  if (m.digest) parentPort.postMessage({ id: m.id, digest: s.hash.digest('hex') })
+  parentPort.postMessage({ id: m.id, digest: m.digest ? s.hash.digest('hex') : '' })
 })
 `;
+/** Bytes gathered before they are passed on: large enough that hand-overs are few. */
+const FEED = 1 << 20;
 let worker;
 const streams = new Map();
+const idlePairs = [];
+let nextPair = 0;
 let shared_hash_nextId = 0;
-class SharedHash {
+/**
+ * Gathers a stream's bytes into two shared buffers of FEED bytes used in turn: a full one is
+ * hashed on the hashing thread and handed to `pass` (gunzip, a file), while the other fills; it
+ * is refilled once both are done with it. Nothing is allocated per piece, and the copy into the
+ * buffer is the only one.
+ */
+class HashedFeed {
+    pass;
     id = shared_hash_nextId++;
+    pair;
     stream = { updates: [] };
+    free = [Promise.resolve(), Promise.resolve()];
+    current = 0;
+    filled = 0;
     ended = false;
-    /** `buffers` are the caller's: it fills them, and refills one only once its update resolves. */
-    constructor(algorithm, buffers) {
-        streams.set(this.id, this.stream);
+    /**
+     * `pass` gets each buffer's bytes in order, and returns a promise that settles once it has
+     * read them (or nothing, when it does not want them).
+     */
+    constructor(algorithm, pass) {
+        this.pass = pass;
+        this.pair = idlePairs.pop() ?? newPair();
         const w = hasher();
+        if (this.pair.known !== w) {
+            w.postMessage({ pair: this.pair.id, buffers: this.pair.shared });
+            this.pair.known = w;
+        }
+        streams.set(this.id, this.stream);
         w.ref();
-        w.postMessage({ id: this.id, open: algorithm, buffers });
+        w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id });
     }
-    /** Hashes the first `length` bytes of buffer `index`; resolves once they have been read. */
-    update(index, length) {
-        return new Promise((resolve, reject) => {
-            this.stream.updates.push({ resolve, reject });
-            hasher().postMessage({ id: this.id, index, length });
-        });
+    async push(chunk) {
+        for (let at = 0; at < chunk.length;) {
+            const copied = chunk.copy(this.pair.buffers[this.current], this.filled, at);
+            at += copied;
+            this.filled += copied;
+            if (this.filled === FEED)
+                await this.flush();
+        }
     }
-    digest() {
-        this.ended = true;
-        return new Promise((resolve, reject) => {
-            this.stream.digest = { resolve, reject };
-            hasher().postMessage({ id: this.id, digest: true });
-        });
+    /** The digest of every byte pushed, once the last of them has been passed on. */
+    async digest() {
+        await this.flush();
+        await this.free[this.current ^ 1];
+        return this.end(true);
     }
-    /** Abandons the stream: nothing more is hashed, and the worker lets go of the buffers. */
+    /** Abandons the stream: nothing more is hashed or passed on. */
     discard() {
         if (this.ended)
             return;
+        this.end(false).catch(() => undefined);
+    }
+    end(digest) {
         this.ended = true;
-        hasher().postMessage({ id: this.id, discard: true });
-        for (const update of this.stream.updates)
-            update.resolve();
-        this.stream.updates = [];
-        shared_hash_close(this.id);
+        const ended = new Promise((resolve, reject) => {
+            this.stream.end = { resolve, reject };
+            hasher().postMessage({ id: this.id, digest });
+        });
+        // The buffers go back to the pool only once nobody reads them any more.
+        Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair), () => undefined);
+        return ended;
+    }
+    /** Passes what has gathered on, and waits until the other buffer may be filled again. */
+    async flush() {
+        if (this.filled > 0) {
+            const index = this.current;
+            const bytes = this.pair.buffers[index].subarray(0, this.filled);
+            const hashed = new Promise((resolve, reject) => {
+                this.stream.updates.push({ resolve, reject });
+                hasher().postMessage({ id: this.id, index, length: bytes.length });
+            });
+            this.free[index] = Promise.all([hashed, this.pass(bytes)]);
+            this.current ^= 1;
+            this.filled = 0;
+        }
+        await this.free[this.current];
     }
 }
-function shared_hash_close(id) {
-    streams.delete(id);
-    if (streams.size === 0)
-        worker?.unref();
+function newPair() {
+    const shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)];
+    return { id: nextPair++, shared, buffers: shared.map(b => Buffer.from(b)) };
 }
 function hasher() {
     if (worker)
@@ -40320,20 +40369,21 @@ function hasher() {
             stream.updates.shift()?.resolve();
             return;
         }
-        shared_hash_close(m.id);
-        if (m.digest !== undefined)
-            stream.digest?.resolve(m.digest);
+        streams.delete(m.id);
+        if (streams.size === 0)
+            w.unref();
+        stream.end?.resolve(m.digest ?? '');
     });
     const lost = (err) => {
         if (worker !== w)
             return;
         worker = undefined;
-        for (const [id, stream] of streams) {
+        for (const stream of streams.values()) {
             for (const update of stream.updates)
                 update.reject(err);
-            stream.digest?.reject(err);
-            streams.delete(id);
+            stream.end?.reject(err);
         }
+        streams.clear();
     };
     w.on('error', lost);
     w.on('exit', code => lost(new Error(`hashing worker exited (${code})`)));
@@ -40443,7 +40493,13 @@ async function unpack(body, archive, url, dir) {
     const extraction = (0,external_node_stream_promises_namespaceObject.pipeline)(inflate, watch, extractor).catch((err) => {
         failed ??= err;
     });
-    const feed = new BodyFeed(inflate, () => failed === undefined);
+    // Gunzip runs on another thread, and every piece of input is one hand-over to it and back,
+    // which on a VM costs this thread tens of microseconds: the body reaches it (and the SHA-512)
+    // a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
+    const closed = new Promise(resolve => inflate.once('close', resolve));
+    const feed = new HashedFeed('sha512', bytes => failed === undefined
+        ? Promise.race([new Promise(resolve => inflate.write(bytes, resolve)), closed])
+        : undefined);
     try {
         let digest;
         try {
@@ -40475,66 +40531,6 @@ async function unpack(body, archive, url, dir) {
         throw err;
     }
 }
-/**
- * Gunzip runs on another thread, and every piece of input is one hand-over to it and back, which
- * on a VM costs the receiving thread tens of microseconds. So the body's chunks (64 KiB or less)
- * are gathered into a megabyte before they are passed on, in two buffers used in turn: one fills
- * while the other is read, and nothing new is allocated for it. The buffers are shared with a
- * hashing thread (src/shared-hash.ts), which computes the SHA-512 from them in place; gunzip
- * reads them too, until the extraction fails, after which the bytes are only hashed.
- */
-class BodyFeed {
-    inflate;
-    extracting;
-    shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)];
-    buffers = this.shared.map(b => Buffer.from(b));
-    free = [Promise.resolve(), Promise.resolve()];
-    closed;
-    hash = new SharedHash('sha512', this.shared);
-    current = 0;
-    filled = 0;
-    constructor(inflate, extracting) {
-        this.inflate = inflate;
-        this.extracting = extracting;
-        this.closed = new Promise(resolve => inflate.once('close', () => resolve()));
-    }
-    async push(chunk) {
-        for (let at = 0; at < chunk.length;) {
-            const copied = chunk.copy(this.buffers[this.current], this.filled, at);
-            at += copied;
-            this.filled += copied;
-            if (this.filled === FEED)
-                await this.flush();
-        }
-    }
-    /** The SHA-512 of every byte pushed. */
-    async digest() {
-        await this.flush();
-        return this.hash.digest();
-    }
-    /** Abandons the body (it broke): nothing more is hashed. */
-    discard() {
-        this.hash.discard();
-    }
-    /** Passes what has gathered on, and waits until the other buffer may be filled again. */
-    async flush() {
-        if (this.filled > 0) {
-            const input = this.buffers[this.current].subarray(0, this.filled);
-            const hashed = this.hash.update(this.current, this.filled);
-            // Its callback runs once gunzip has read all of it (or has been destroyed).
-            const read = this.extracting()
-                ? Promise.race([
-                    new Promise(resolve => this.inflate.write(input, () => resolve())),
-                    this.closed
-                ])
-                : undefined;
-            this.free[this.current] = Promise.all([hashed, read]);
-            this.current ^= 1;
-            this.filled = 0;
-        }
-        await this.free[this.current];
-    }
-}
 function explainExtraction(err, archive, dir) {
     if (err instanceof ActionError)
         return err;
@@ -40564,8 +40560,7 @@ async function finish(archive, dir, files, newestMtime) {
     return { archive, dir, files, newestMtime, cached: false };
 }
 const BLOCK = 512;
-/** Input handed to gunzip at a time, and the size of its output pieces. */
-const FEED = 1 << 20;
+/** Gunzip's output pieces: as large as its input (src/shared-hash.ts's FEED), fewer hand-overs. */
 const INFLATE_CHUNK = 1 << 20;
 /** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
 const RAW_TYPES = {
@@ -40692,7 +40687,6 @@ function extractEntries(extractor, watch, archive, dir) {
                 throw new ActionError(`${archive.asset} carries ${name}, a standard name of ${foreign} boot files that the bundle makes itself: an archive may carry a standard name only as its own ${requiredFiles(archive.id).join(' or ')}; refusing it`);
             }
             seen.add(name);
-            const hash = (0,external_node_crypto_.createHash)('sha256');
             let size = 0;
             const file = external_node_path_namespaceObject.join(dir, name);
             const out = await (0,promises_namespaceObject.open)(file, 'wx', 0o644).catch((err) => {
@@ -40703,29 +40697,32 @@ function extractEntries(extractor, watch, archive, dir) {
             // A failed write (a full disk) lets the entry drain rather than break off: breaking off
             // would close the extractor without its error, and the cause would be lost.
             let failed;
-            // Written a megabyte at a time: each write is handed to another thread, and on a VM each
-            // hand-over costs the extracting thread tens of microseconds.
-            let batch = [];
-            let batched = 0;
-            const flush = async () => {
-                const buffers = batch;
-                batch = [];
-                batched = 0;
-                if (failed === undefined && buffers.length > 0)
-                    await writeAll(out, buffers).catch((err) => (failed = err));
-            };
+            // Written and hashed (sha256, on the hashing thread) a megabyte at a time: each write is
+            // a hand-over to another thread too. Two buffers may be written at once, so each write
+            // says where its bytes go.
+            let position = 0;
+            const feed = new HashedFeed('sha256', bytes => {
+                const at = position;
+                position += bytes.length;
+                if (failed !== undefined)
+                    return undefined;
+                return writeAll(out, bytes, at).catch((err) => (failed ??= err));
+            });
+            let sha256;
             try {
-                for await (const chunk of stream) {
-                    if (failed !== undefined)
-                        continue;
-                    hash.update(chunk);
-                    size += chunk.length;
-                    batch.push(chunk);
-                    batched += chunk.length;
-                    if (batched >= WRITE_BATCH)
-                        await flush();
+                try {
+                    for await (const chunk of stream) {
+                        if (failed !== undefined)
+                            continue;
+                        size += chunk.length;
+                        await feed.push(chunk);
+                    }
+                    sha256 = await feed.digest();
                 }
-                await flush();
+                catch (err) {
+                    feed.discard();
+                    throw err;
+                }
             }
             finally {
                 await out.close();
@@ -40735,7 +40732,7 @@ function extractEntries(extractor, watch, archive, dir) {
             // Read-only: the bundle links these files, so a later step writing to the bundle cannot
             // silently change what the tool cache serves to the next run.
             await (0,promises_namespaceObject.chmod)(file, 0o444);
-            files.push({ name, size, sha256: hash.digest('hex') });
+            files.push({ name, size, sha256 });
             if (header.mtime)
                 watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime());
         };
@@ -40747,26 +40744,13 @@ function extractEntries(extractor, watch, archive, dir) {
     // Complete once the extraction pipeline has finished.
     return files;
 }
-const WRITE_BATCH = 1 << 20;
-/** Writes every byte of `buffers`: a write to a file may take fewer bytes than it was given. */
-async function writeAll(out, buffers) {
-    let rest = buffers;
-    for (;;) {
-        const total = rest.reduce((sum, b) => sum + b.length, 0);
-        const { bytesWritten } = await out.writev(rest);
-        if (bytesWritten >= total)
-            return;
-        let skip = bytesWritten;
-        const left = [];
-        for (const b of rest) {
-            if (skip >= b.length)
-                skip -= b.length;
-            else {
-                left.push(skip > 0 ? b.subarray(skip) : b);
-                skip = 0;
-            }
-        }
-        rest = left;
+/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
+async function writeAll(out, bytes, position) {
+    for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done);
+        if (bytesWritten === 0)
+            throw new Error(`a write to ${out.fd} took no bytes`);
+        done += bytesWritten;
     }
 }
 function nameTooLong(archive, name) {

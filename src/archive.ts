@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { chmod, mkdir, open, rm, type FileHandle } from 'node:fs/promises'
 import * as path from 'node:path'
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream'
+import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import * as core from '@actions/core'
@@ -10,7 +10,7 @@ import { RECORD, fromCache, saveToCache } from './archive-cache.js'
 import { SAFE_NAME } from './checksums.js'
 import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
-import { SharedHash } from './shared-hash.js'
+import { HashedFeed } from './shared-hash.js'
 import { bytes, rate, seconds } from './format.js'
 import { foreignStandardName, requiredFiles, type ReleaseArchive } from './variants.js'
 
@@ -95,7 +95,15 @@ async function unpack(
   const extraction = pipeline(inflate, watch, extractor).catch((err: unknown) => {
     failed ??= err
   })
-  const feed = new BodyFeed(inflate, () => failed === undefined)
+  // Gunzip runs on another thread, and every piece of input is one hand-over to it and back,
+  // which on a VM costs this thread tens of microseconds: the body reaches it (and the SHA-512)
+  // a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
+  const closed = new Promise(resolve => inflate.once('close', resolve))
+  const feed = new HashedFeed('sha512', bytes =>
+    failed === undefined
+      ? Promise.race([new Promise(resolve => inflate.write(bytes, resolve)), closed])
+      : undefined
+  )
   try {
     let digest: string
     try {
@@ -124,70 +132,6 @@ async function unpack(
     await extraction
     await rm(dir, { recursive: true, force: true })
     throw err
-  }
-}
-
-/**
- * Gunzip runs on another thread, and every piece of input is one hand-over to it and back, which
- * on a VM costs the receiving thread tens of microseconds. So the body's chunks (64 KiB or less)
- * are gathered into a megabyte before they are passed on, in two buffers used in turn: one fills
- * while the other is read, and nothing new is allocated for it. The buffers are shared with a
- * hashing thread (src/shared-hash.ts), which computes the SHA-512 from them in place; gunzip
- * reads them too, until the extraction fails, after which the bytes are only hashed.
- */
-class BodyFeed {
-  private readonly shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)]
-  private readonly buffers = this.shared.map(b => Buffer.from(b))
-  private readonly free: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()]
-  private readonly closed: Promise<void>
-  private readonly hash = new SharedHash('sha512', this.shared)
-  private current = 0
-  private filled = 0
-
-  constructor(
-    private readonly inflate: Writable,
-    private readonly extracting: () => boolean
-  ) {
-    this.closed = new Promise(resolve => inflate.once('close', () => resolve()))
-  }
-
-  async push(chunk: Buffer): Promise<void> {
-    for (let at = 0; at < chunk.length;) {
-      const copied = chunk.copy(this.buffers[this.current]!, this.filled, at)
-      at += copied
-      this.filled += copied
-      if (this.filled === FEED) await this.flush()
-    }
-  }
-
-  /** The SHA-512 of every byte pushed. */
-  async digest(): Promise<string> {
-    await this.flush()
-    return this.hash.digest()
-  }
-
-  /** Abandons the body (it broke): nothing more is hashed. */
-  discard(): void {
-    this.hash.discard()
-  }
-
-  /** Passes what has gathered on, and waits until the other buffer may be filled again. */
-  private async flush(): Promise<void> {
-    if (this.filled > 0) {
-      const input = this.buffers[this.current]!.subarray(0, this.filled)
-      const hashed = this.hash.update(this.current, this.filled)
-      // Its callback runs once gunzip has read all of it (or has been destroyed).
-      const read = this.extracting()
-        ? Promise.race([
-            new Promise<void>(resolve => this.inflate.write(input, () => resolve())),
-            this.closed
-          ])
-        : undefined
-      this.free[this.current] = Promise.all([hashed, read])
-      this.current ^= 1
-      this.filled = 0
-    }
-    await this.free[this.current]
   }
 }
 
@@ -235,8 +179,7 @@ async function finish(
 }
 
 const BLOCK = 512
-/** Input handed to gunzip at a time, and the size of its output pieces. */
-const FEED = 1 << 20
+/** Gunzip's output pieces: as large as its input (src/shared-hash.ts's FEED), fewer hand-overs. */
 const INFLATE_CHUNK = 1 << 20
 
 /** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
@@ -383,7 +326,6 @@ function extractEntries(
         )
       }
       seen.add(name)
-      const hash = createHash('sha256')
       let size = 0
       const file = path.join(dir, name)
       const out = await open(file, 'wx', 0o644).catch((err: unknown) => {
@@ -393,27 +335,29 @@ function extractEntries(
       // A failed write (a full disk) lets the entry drain rather than break off: breaking off
       // would close the extractor without its error, and the cause would be lost.
       let failed: unknown
-      // Written a megabyte at a time: each write is handed to another thread, and on a VM each
-      // hand-over costs the extracting thread tens of microseconds.
-      let batch: Buffer[] = []
-      let batched = 0
-      const flush = async (): Promise<void> => {
-        const buffers = batch
-        batch = []
-        batched = 0
-        if (failed === undefined && buffers.length > 0)
-          await writeAll(out, buffers).catch((err: unknown) => (failed = err))
-      }
+      // Written and hashed (sha256, on the hashing thread) a megabyte at a time: each write is
+      // a hand-over to another thread too. Two buffers may be written at once, so each write
+      // says where its bytes go.
+      let position = 0
+      const feed = new HashedFeed('sha256', bytes => {
+        const at = position
+        position += bytes.length
+        if (failed !== undefined) return undefined
+        return writeAll(out, bytes, at).catch((err: unknown) => (failed ??= err))
+      })
+      let sha256: string
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          if (failed !== undefined) continue
-          hash.update(chunk)
-          size += chunk.length
-          batch.push(chunk)
-          batched += chunk.length
-          if (batched >= WRITE_BATCH) await flush()
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            if (failed !== undefined) continue
+            size += chunk.length
+            await feed.push(chunk)
+          }
+          sha256 = await feed.digest()
+        } catch (err) {
+          feed.discard()
+          throw err
         }
-        await flush()
       } finally {
         await out.close()
       }
@@ -421,7 +365,7 @@ function extractEntries(
       // Read-only: the bundle links these files, so a later step writing to the bundle cannot
       // silently change what the tool cache serves to the next run.
       await chmod(file, 0o444)
-      files.push({ name, size, sha256: hash.digest('hex') })
+      files.push({ name, size, sha256 })
       if (header.mtime) watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime())
     }
     handle().then(
@@ -436,25 +380,12 @@ function extractEntries(
   return files
 }
 
-const WRITE_BATCH = 1 << 20
-
-/** Writes every byte of `buffers`: a write to a file may take fewer bytes than it was given. */
-async function writeAll(out: FileHandle, buffers: Buffer[]): Promise<void> {
-  let rest = buffers
-  for (;;) {
-    const total = rest.reduce((sum, b) => sum + b.length, 0)
-    const { bytesWritten } = await out.writev(rest)
-    if (bytesWritten >= total) return
-    let skip = bytesWritten
-    const left: Buffer[] = []
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length
-      else {
-        left.push(skip > 0 ? b.subarray(skip) : b)
-        skip = 0
-      }
-    }
-    rest = left
+/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
+async function writeAll(out: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done)
+    if (bytesWritten === 0) throw new Error(`a write to ${out.fd} took no bytes`)
+    done += bytesWritten
   }
 }
 

@@ -1,21 +1,26 @@
 import { Worker } from 'node:worker_threads'
 
 /**
- * A hash of bytes the caller gathers in buffers shared with a worker thread, which hashes them
- * where they are. It exists for the SHA-512 of each download: the thread that receives,
- * inflates and extracts is the one a cold run waits for, and hashing half a gigabyte would cost
- * it more than half a second. Handing over is cheap only in large pieces: one message per
- * megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no copy (the
- * caller already gathers the body into megabyte buffers for gunzip), nothing allocated per piece.
- * One worker serves every stream: SHA-512 runs at several times the speed a run downloads.
+ * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
+ * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
+ * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
+ * cost it about a second. Handing over is cheap only in large pieces: one message per megabyte
+ * (each hand-over costs the sending thread tens of microseconds on a VM), no copy beyond the one
+ * that gathers the pieces, nothing allocated per piece. One worker serves every stream: hashing
+ * runs at several times the speed a run downloads.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
+const pairs = new Map()
 const streams = new Map()
 parentPort.on('message', m => {
+  if (m.pair !== undefined && m.buffers !== undefined) {
+    pairs.set(m.pair, m.buffers.map(b => Buffer.from(b)))
+    return
+  }
   if (m.open !== undefined) {
-    streams.set(m.id, { hash: createHash(m.open), buffers: m.buffers.map(b => Buffer.from(b)) })
+    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair) })
     return
   }
   const s = streams.get(m.id)
@@ -26,65 +31,124 @@ parentPort.on('message', m => {
     return
   }
   streams.delete(m.id)
-  if (m.digest) parentPort.postMessage({ id: m.id, digest: s.hash.digest('hex') })
+  parentPort.postMessage({ id: m.id, digest: m.digest ? s.hash.digest('hex') : '' })
 })
 `
+
+/** Bytes gathered before they are passed on: large enough that hand-overs are few. */
+export const FEED = 1 << 20
+
+/** Two shared buffers, reused from stream to stream: a new one per stream would stay until the worker's rare garbage collections. */
+interface Pair {
+  id: number
+  shared: SharedArrayBuffer[]
+  buffers: Buffer[]
+  /** The worker that knows these buffers. */
+  known?: Worker
+}
 
 interface Stream {
   /** Resolvers of the updates not yet hashed, in order. */
   updates: Array<{ resolve: () => void; reject: (err: Error) => void }>
-  digest?: { resolve: (hex: string) => void; reject: (err: Error) => void }
+  end?: { resolve: (hex: string) => void; reject: (err: Error) => void }
 }
-
-type Reply = { id: number; hashed?: number; digest?: string }
 
 let worker: Worker | undefined
 const streams = new Map<number, Stream>()
+const idlePairs: Pair[] = []
+let nextPair = 0
 let nextId = 0
 
-export class SharedHash {
+/**
+ * Gathers a stream's bytes into two shared buffers of FEED bytes used in turn: a full one is
+ * hashed on the hashing thread and handed to `pass` (gunzip, a file), while the other fills; it
+ * is refilled once both are done with it. Nothing is allocated per piece, and the copy into the
+ * buffer is the only one.
+ */
+export class HashedFeed {
   private readonly id = nextId++
+  private readonly pair: Pair
   private readonly stream: Stream = { updates: [] }
+  private readonly free: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()]
+  private current = 0
+  private filled = 0
   private ended = false
 
-  /** `buffers` are the caller's: it fills them, and refills one only once its update resolves. */
-  constructor(algorithm: 'sha256' | 'sha512', buffers: SharedArrayBuffer[]) {
-    streams.set(this.id, this.stream)
+  /**
+   * `pass` gets each buffer's bytes in order, and returns a promise that settles once it has
+   * read them (or nothing, when it does not want them).
+   */
+  constructor(
+    algorithm: 'sha256' | 'sha512',
+    private readonly pass: (bytes: Buffer) => Promise<unknown> | undefined
+  ) {
+    this.pair = idlePairs.pop() ?? newPair()
     const w = hasher()
+    if (this.pair.known !== w) {
+      w.postMessage({ pair: this.pair.id, buffers: this.pair.shared })
+      this.pair.known = w
+    }
+    streams.set(this.id, this.stream)
     w.ref()
-    w.postMessage({ id: this.id, open: algorithm, buffers })
+    w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id })
   }
 
-  /** Hashes the first `length` bytes of buffer `index`; resolves once they have been read. */
-  update(index: number, length: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.updates.push({ resolve, reject })
-      hasher().postMessage({ id: this.id, index, length })
-    })
+  async push(chunk: Buffer): Promise<void> {
+    for (let at = 0; at < chunk.length;) {
+      const copied = chunk.copy(this.pair.buffers[this.current]!, this.filled, at)
+      at += copied
+      this.filled += copied
+      if (this.filled === FEED) await this.flush()
+    }
   }
 
-  digest(): Promise<string> {
-    this.ended = true
-    return new Promise((resolve, reject) => {
-      this.stream.digest = { resolve, reject }
-      hasher().postMessage({ id: this.id, digest: true })
-    })
+  /** The digest of every byte pushed, once the last of them has been passed on. */
+  async digest(): Promise<string> {
+    await this.flush()
+    await this.free[this.current ^ 1]
+    return this.end(true)
   }
 
-  /** Abandons the stream: nothing more is hashed, and the worker lets go of the buffers. */
+  /** Abandons the stream: nothing more is hashed or passed on. */
   discard(): void {
     if (this.ended) return
+    this.end(false).catch(() => undefined)
+  }
+
+  private end(digest: boolean): Promise<string> {
     this.ended = true
-    hasher().postMessage({ id: this.id, discard: true })
-    for (const update of this.stream.updates) update.resolve()
-    this.stream.updates = []
-    close(this.id)
+    const ended = new Promise<string>((resolve, reject) => {
+      this.stream.end = { resolve, reject }
+      hasher().postMessage({ id: this.id, digest })
+    })
+    // The buffers go back to the pool only once nobody reads them any more.
+    Promise.allSettled([ended, ...this.free]).then(
+      () => idlePairs.push(this.pair),
+      () => undefined
+    )
+    return ended
+  }
+
+  /** Passes what has gathered on, and waits until the other buffer may be filled again. */
+  private async flush(): Promise<void> {
+    if (this.filled > 0) {
+      const index = this.current
+      const bytes = this.pair.buffers[index]!.subarray(0, this.filled)
+      const hashed = new Promise<void>((resolve, reject) => {
+        this.stream.updates.push({ resolve, reject })
+        hasher().postMessage({ id: this.id, index, length: bytes.length })
+      })
+      this.free[index] = Promise.all([hashed, this.pass(bytes)])
+      this.current ^= 1
+      this.filled = 0
+    }
+    await this.free[this.current]
   }
 }
 
-function close(id: number): void {
-  streams.delete(id)
-  if (streams.size === 0) worker?.unref()
+function newPair(): Pair {
+  const shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)]
+  return { id: nextPair++, shared, buffers: shared.map(b => Buffer.from(b)) }
 }
 
 function hasher(): Worker {
@@ -92,24 +156,25 @@ function hasher(): Worker {
   const w = new Worker(WORKER_SOURCE, { eval: true })
   worker = w
   w.unref()
-  w.on('message', (m: Reply) => {
+  w.on('message', (m: { id: number; hashed?: number; digest?: string }) => {
     const stream = streams.get(m.id)
     if (!stream) return
     if (m.hashed !== undefined) {
       stream.updates.shift()?.resolve()
       return
     }
-    close(m.id)
-    if (m.digest !== undefined) stream.digest?.resolve(m.digest)
+    streams.delete(m.id)
+    if (streams.size === 0) w.unref()
+    stream.end?.resolve(m.digest ?? '')
   })
   const lost = (err: Error): void => {
     if (worker !== w) return
     worker = undefined
-    for (const [id, stream] of streams) {
+    for (const stream of streams.values()) {
       for (const update of stream.updates) update.reject(err)
-      stream.digest?.reject(err)
-      streams.delete(id)
+      stream.end?.reject(err)
     }
+    streams.clear()
   }
   w.on('error', lost)
   w.on('exit', code => lost(new Error(`hashing worker exited (${code})`)))
