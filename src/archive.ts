@@ -97,7 +97,7 @@ async function unpack(
   })
   // Gunzip runs on another thread, and every piece of input is one hand-over to it and back,
   // which on a VM costs this thread tens of microseconds: the body reaches it (and the SHA-512)
-  // a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
+  // half a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
   const closed = new Promise(resolve => inflate.once('close', resolve))
   const feed = new HashedFeed('sha512', bytes =>
     failed === undefined
@@ -180,7 +180,7 @@ async function finish(
 
 const BLOCK = 512
 /** Gunzip's output pieces: as large as its input (src/shared-hash.ts's FEED), fewer hand-overs. */
-const INFLATE_CHUNK = 1 << 20
+const INFLATE_CHUNK = 512 << 10
 
 /** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
 const RAW_TYPES: Record<string, string> = {
@@ -335,7 +335,7 @@ function extractEntries(
       // A failed write (a full disk) lets the entry drain rather than break off: breaking off
       // would close the extractor without its error, and the cause would be lost.
       let failed: unknown
-      // Written and hashed (sha256, on the hashing thread) a megabyte at a time: each write is
+      // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
       // a hand-over to another thread too. Two buffers may be written at once, so each write
       // says where its bytes go.
       let position = 0
