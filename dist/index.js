@@ -39575,6 +39575,14 @@ const MAX_WORKERS = 4;
 const slots = [];
 const queue = [];
 let nextId = 0;
+/**
+ * Starts the workers now rather than at the first file: a worker takes tens of milliseconds to
+ * start, which a run can spend fetching checksum.txt instead.
+ */
+function startHashing() {
+    while (slots.length < Math.min(MAX_WORKERS, (0,external_node_os_namespaceObject.availableParallelism)()))
+        spawn();
+}
 /** The sha256 of a file, computed on one of a few worker threads shared by the whole run. */
 function sha256OfFile(file) {
     return new Promise((resolve, reject) => {
@@ -39885,6 +39893,11 @@ function compare(a, b) {
 /** The record's file name inside an entry; no archive entry may carry it. */
 const RECORD = '.hook-archive.json';
 const CACHE_ARCH = 'any';
+/** Whether the tool cache in `dir` holds any hook archive (whose files a hit re-hashes). */
+async function holdsArchives(dir) {
+    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+    return names.some(name => name.startsWith('hook_'));
+}
 /** A hook archive: `hook_<id>`, holding at least its kernel and initramfs. */
 function archiveKind(archive) {
     return { tool: `hook_${archive.id}`, required: requiredFiles(archive.id) };
@@ -51365,6 +51378,8 @@ async function readTags(registry, tags) {
 
 
 
+
+
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4;
 async function run() {
@@ -51375,7 +51390,10 @@ async function run() {
         for (const secret of inputs.secrets)
             core_setSecret(secret);
         const runnerTemp = runnerDir('RUNNER_TEMP');
-        runnerDir('RUNNER_TOOL_CACHE');
+        // Tool cache hits re-hash every file on worker threads: where hits are likely, those start
+        // now, while checksum.txt is fetched, not when the first hit needs them.
+        if (await holdsArchives(runnerDir('RUNNER_TOOL_CACHE')))
+            startHashing();
         temp = await openRunTemp(runnerTemp);
         // A bundle-dir the bundle cannot be renamed onto fails before any download.
         if (inputs.bundleDir !== '')

@@ -27,6 +27,12 @@ export interface CacheKind {
   required: string[]
 }
 
+/** Whether the tool cache in `dir` holds any hook archive (whose files a hit re-hashes). */
+export async function holdsArchives(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => [])
+  return names.some(name => name.startsWith('hook_'))
+}
+
 /** A hook archive: `hook_<id>`, holding at least its kernel and initramfs. */
 export function archiveKind(archive: ReleaseArchive): CacheKind {
   return { tool: `hook_${archive.id}`, required: requiredFiles(archive.id) }

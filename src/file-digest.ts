@@ -54,6 +54,14 @@ const slots: Slot[] = []
 const queue: Task[] = []
 let nextId = 0
 
+/**
+ * Starts the workers now rather than at the first file: a worker takes tens of milliseconds to
+ * start, which a run can spend fetching checksum.txt instead.
+ */
+export function startHashing(): void {
+  while (slots.length < Math.min(MAX_WORKERS, availableParallelism())) spawn()
+}
+
 /** The sha256 of a file, computed on one of a few worker threads shared by the whole run. */
 export function sha256OfFile(file: string): Promise<FileDigest> {
   return new Promise((resolve, reject) => {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { fetchArchive, type FetchOptions } from './archive.js'
+import { holdsArchives } from './archive-cache.js'
 import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
 import { ActionError, describeError } from './errors.js'
 import { resolveExtraFiles, type ExtraFile } from './extra-files.js'
+import { startHashing } from './file-digest.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
@@ -37,7 +39,9 @@ export async function run(): Promise<void> {
     // Masked before anything could print them.
     for (const secret of inputs.secrets) core.setSecret(secret)
     const runnerTemp = runnerDir('RUNNER_TEMP')
-    runnerDir('RUNNER_TOOL_CACHE')
+    // Tool cache hits re-hash every file on worker threads: where hits are likely, those start
+    // now, while checksum.txt is fetched, not when the first hit needs them.
+    if (await holdsArchives(runnerDir('RUNNER_TOOL_CACHE'))) startHashing()
     temp = await openRunTemp(runnerTemp)
     // A bundle-dir the bundle cannot be renamed onto fails before any download.
     if (inputs.bundleDir !== '') await checkBundleDir(inputs.bundleDir)
