@@ -35505,7 +35505,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(494);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2833);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35516,7 +35516,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 494:
+/***/ 2833:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40407,6 +40407,17 @@ function hasher() {
     return w;
 }
 
+;// CONCATENATED MODULE: ./src/write-all.ts
+/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
+async function writeAll(out, bytes, position) {
+    for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done);
+        if (bytesWritten === 0)
+            throw new Error(`a write to ${out.fd} took no bytes`);
+        done += bytesWritten;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/format.ts
 /** Human figures for the log and the job summary. */
 function bytes(n) {
@@ -40452,6 +40463,7 @@ async function mapLimit(items, limit, work) {
 }
 
 ;// CONCATENATED MODULE: ./src/archive.ts
+
 
 
 
@@ -40760,15 +40772,6 @@ function extractEntries(extractor, watch, archive, dir) {
     });
     // Complete once the extraction pipeline has finished.
     return files;
-}
-/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
-async function writeAll(out, bytes, position) {
-    for (let done = 0; done < bytes.length;) {
-        const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done);
-        if (bytesWritten === 0)
-            throw new Error(`a write to ${out.fd} took no bytes`);
-        done += bytesWritten;
-    }
 }
 function nameTooLong(archive, name) {
     return new ActionError(`${archive.asset} has an entry whose name is ${Buffer.byteLength(name)} bytes long (${JSON.stringify(name.slice(0, 32) + '…')}), too long for a file name on the runner (at most ${NAME_MAX}): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`);
@@ -45936,22 +45939,37 @@ var external_node_events_ = __nccwpck_require__(8474);
 
 
 
+
 const CHUNK = 1 << 20;
 /**
  * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
- * from `source`. The digest is computed from the bytes as they are written, in one pass.
+ * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
+ * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is.
  */
 async function writeLayer(spec, source, dest) {
     const pack = tar_stream.pack();
-    const hash = (0,external_node_crypto_.createHash)('sha256');
     const file = await (0,promises_namespaceObject.open)(dest, 'w');
     let size = 0;
+    // Two pieces may be written at once, so each write says where its bytes go.
+    let position = 0;
+    const feed = new HashedFeed('sha256', bytes => {
+        const at = position;
+        position += bytes.length;
+        return writeAll(file, bytes, at);
+    });
+    let digest = '';
     try {
         const written = (async () => {
-            for await (const chunk of pack) {
-                hash.update(chunk);
-                size += chunk.length;
-                await file.write(chunk);
+            try {
+                for await (const chunk of pack) {
+                    size += chunk.length;
+                    await feed.push(chunk);
+                }
+                digest = await feed.digest();
+            }
+            catch (err) {
+                feed.discard();
+                throw err;
             }
         })();
         try {
@@ -45976,7 +45994,7 @@ async function writeLayer(spec, source, dest) {
     finally {
         await file.close();
     }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
+    return { digest: `sha256:${digest}`, size };
 }
 
 ;// CONCATENATED MODULE: ./src/publish-image.ts

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { chmod, mkdir, open, rm, type FileHandle } from 'node:fs/promises'
+import { chmod, mkdir, open, rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -11,6 +11,7 @@ import { SAFE_NAME } from './checksums.js'
 import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { HashedFeed } from './shared-hash.js'
+import { writeAll } from './write-all.js'
 import { bytes, rate, seconds } from './format.js'
 import { foreignStandardName, requiredFiles, type ReleaseArchive } from './variants.js'
 
@@ -378,15 +379,6 @@ function extractEntries(
   })
   // Complete once the extraction pipeline has finished.
   return files
-}
-
-/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
-async function writeAll(out: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done)
-    if (bytesWritten === 0) throw new Error(`a write to ${out.fd} took no bytes`)
-    done += bytesWritten
-  }
 }
 
 function nameTooLong(archive: ReleaseArchive, name: string): ActionError {

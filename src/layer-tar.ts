@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { once } from 'node:events'
 import * as tar from 'tar-stream'
 import type { LayerSpec } from './image-plan.js'
+import { HashedFeed } from './shared-hash.js'
+import { writeAll } from './write-all.js'
 
 export interface WrittenLayer {
   /** sha256 of the tar stream: the layer digest, and its diff_id (it is uncompressed). */
@@ -15,7 +16,8 @@ const CHUNK = 1 << 20
 
 /**
  * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
- * from `source`. The digest is computed from the bytes as they are written, in one pass.
+ * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
+ * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is.
  */
 export async function writeLayer(
   spec: LayerSpec,
@@ -23,15 +25,27 @@ export async function writeLayer(
   dest: string
 ): Promise<WrittenLayer> {
   const pack = tar.pack()
-  const hash = createHash('sha256')
   const file = await open(dest, 'w')
   let size = 0
+  // Two pieces may be written at once, so each write says where its bytes go.
+  let position = 0
+  const feed = new HashedFeed('sha256', bytes => {
+    const at = position
+    position += bytes.length
+    return writeAll(file, bytes, at)
+  })
+  let digest = ''
   try {
     const written = (async () => {
-      for await (const chunk of pack as AsyncIterable<Buffer>) {
-        hash.update(chunk)
-        size += chunk.length
-        await file.write(chunk)
+      try {
+        for await (const chunk of pack as AsyncIterable<Buffer>) {
+          size += chunk.length
+          await feed.push(chunk)
+        }
+        digest = await feed.digest()
+      } catch (err) {
+        feed.discard()
+        throw err
       }
     })()
     try {
@@ -53,5 +67,5 @@ export async function writeLayer(
   } finally {
     await file.close()
   }
-  return { digest: `sha256:${hash.digest('hex')}`, size }
+  return { digest: `sha256:${digest}`, size }
 }
