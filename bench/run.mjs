@@ -383,6 +383,22 @@ async function runFloor() {
   return r
 }
 
+/** Node alone receiving and inflating the release: the memory any Node implementation starts from. */
+async function runNodeFloor() {
+  const assets = BENCH_RELEASE.ids.map(id => `hook_${id}.tar.gz`)
+  const r = await measure(
+    process.execPath,
+    [
+      path.join(ROOT, 'bench', 'node-floor.mjs'),
+      `${releaseUrl(servers.plain, BENCH_RELEASE)}/${BENCH_RELEASE.tag}`,
+      ...assets
+    ],
+    { server: servers.plain }
+  )
+  if (r.code !== 0) throw failed('node-floor', r)
+  return r
+}
+
 /**
  * The rows, in table order. `action`: the row runs dist/index.js (its peak RSS and start-up are
  * the action's own, and count for the targets). `release`: which generated release it needs.
@@ -392,6 +408,7 @@ const ROWS = {
   warm: { action: true, run: () => runAction('warm', { toolCache: warmToolCache }) },
   baseline: { run: () => runBaseline() },
   floor: { run: () => runFloor() },
+  'node-floor': { run: () => runNodeFloor() },
   'cold-capped': { action: true, run: () => runAction('cold-capped', { server: servers.capped }) },
   'baseline-capped': { run: () => runBaseline({ server: servers.capped }) },
   'cold-large': {
