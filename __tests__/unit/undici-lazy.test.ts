@@ -54,6 +54,26 @@ describe('undici, evaluated on first use (vendor/undici-lazy)', () => {
     expect(p.proxyAgentIsReal).toBe(true)
   })
 
+  it("gives Node's own ESM import every name, as the toolkit's ESM modules import them", () => {
+    // @actions/http-client does `import { ProxyAgent } from 'undici'`: outside the bundle, Node
+    // finds a CommonJS module's names by reading its source, and must find all of undici's.
+    const script = `
+      import * as shim from 'undici'
+      import { ProxyAgent, fetch } from 'undici'
+      import { HttpClient } from '@actions/http-client'
+      const { createRequire } = await import('node:module')
+      const real = createRequire(process.cwd() + '/')('undici-real')
+      const missing = Object.keys(real).filter(name => !(name in shim))
+      console.log(JSON.stringify({ missing, same: ProxyAgent === real.ProxyAgent && fetch === real.fetch, client: typeof HttpClient }))`
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: ROOT,
+        encoding: 'utf8'
+      })
+    ) as { missing: string[]; same: boolean; client: string }
+    expect(out).toEqual({ missing: [], same: true, client: 'function' })
+  })
+
   it('pins a version that every package depending on undici accepts', async () => {
     const lock = JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
       packages: Record<

@@ -69,3 +69,60 @@ for (const name of names) {
     get: () => (undici ??= require('undici-real'))[name]
   })
 }
+
+// The same names, for Node's own `import { ProxyAgent } from 'undici'` (outside the bundle):
+// Node finds a CommonJS module's exports by reading its source, and cannot see getters made in
+// a loop. This line never runs; it is there to be read.
+/* eslint-disable no-undef, no-constant-binary-expression, @typescript-eslint/no-unused-expressions */
+0 &&
+  (module.exports = {
+    Dispatcher,
+    Client,
+    Pool,
+    BalancedPool,
+    Agent,
+    ProxyAgent,
+    EnvHttpProxyAgent,
+    RetryAgent,
+    RetryHandler,
+    DecoratorHandler,
+    RedirectHandler,
+    createRedirectInterceptor,
+    interceptors,
+    buildConnector,
+    errors,
+    util,
+    setGlobalDispatcher,
+    getGlobalDispatcher,
+    fetch,
+    Headers,
+    Response,
+    Request,
+    FormData,
+    File,
+    FileReader,
+    setGlobalOrigin,
+    getGlobalOrigin,
+    caches,
+    deleteCookie,
+    getCookies,
+    getSetCookies,
+    setCookie,
+    parseMIMEType,
+    serializeAMimeType,
+    WebSocket,
+    CloseEvent,
+    ErrorEvent,
+    MessageEvent,
+    request,
+    stream,
+    pipeline,
+    connect,
+    upgrade,
+    MockClient,
+    MockPool,
+    MockAgent,
+    mockErrors,
+    EventSource
+  })
+/* eslint-enable no-undef, no-constant-binary-expression, @typescript-eslint/no-unused-expressions */
