@@ -40249,10 +40249,10 @@ function writeFailure(err, file, what) {
  * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
  * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
  * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
- * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message per half megabyte
- * (each hand-over costs the sending thread tens of microseconds on a VM), no copy beyond the one
- * that gathers the pieces, nothing allocated per piece. One worker serves every stream: hashing
- * runs at several times the speed a run downloads.
+ * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message
+ * per half megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no
+ * copy beyond the one that gathers the pieces, nothing allocated per piece. One worker serves
+ * every stream: hashing runs at several times the speed a run downloads.
  */
 const shared_hash_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -40299,6 +40299,8 @@ let shared_hash_nextId = 0;
 class HashedFeed {
     pass;
     id = shared_hash_nextId++;
+    /** The worker that holds this stream's hash; if it is lost, so is the stream. */
+    worker;
     pair;
     stream = { updates: [] };
     free = [Promise.resolve(), Promise.resolve()];
@@ -40313,6 +40315,7 @@ class HashedFeed {
         this.pass = pass;
         this.pair = idlePairs.pop() ?? newPair();
         const w = hasher();
+        this.worker = w;
         if (this.pair.known !== w) {
             w.postMessage({ pair: this.pair.id, buffers: this.pair.shared });
             this.pair.known = w;
@@ -40346,11 +40349,18 @@ class HashedFeed {
         this.ended = true;
         const ended = new Promise((resolve, reject) => {
             this.stream.end = { resolve, reject };
-            hasher().postMessage({ id: this.id, digest });
+            this.post(reject, { id: this.id, digest });
         });
         // The buffers go back to the pool only once nobody reads them any more.
-        Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair), () => undefined);
+        void Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair));
         return ended;
+    }
+    /** Sends to this stream's worker, or fails at once if it is gone (another would not know it). */
+    post(reject, message) {
+        if (worker === this.worker)
+            this.worker.postMessage(message);
+        else
+            reject(new Error('internal: the hashing worker was lost'));
     }
     /** Passes what has gathered on, and waits until the other buffer may be filled again. */
     async flush() {
@@ -40359,7 +40369,7 @@ class HashedFeed {
             const bytes = this.pair.buffers[index].subarray(0, this.filled);
             const hashed = new Promise((resolve, reject) => {
                 this.stream.updates.push({ resolve, reject });
-                hasher().postMessage({ id: this.id, index, length: bytes.length });
+                this.post(reject, { id: this.id, index, length: bytes.length });
             });
             this.free[index] = Promise.all([hashed, this.pass(bytes)]);
             this.current ^= 1;

@@ -4,10 +4,10 @@ import { Worker } from 'node:worker_threads'
  * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
  * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
  * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
- * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message per half megabyte
- * (each hand-over costs the sending thread tens of microseconds on a VM), no copy beyond the one
- * that gathers the pieces, nothing allocated per piece. One worker serves every stream: hashing
- * runs at several times the speed a run downloads.
+ * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message
+ * per half megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no
+ * copy beyond the one that gathers the pieces, nothing allocated per piece. One worker serves
+ * every stream: hashing runs at several times the speed a run downloads.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -74,6 +74,8 @@ let nextId = 0
  */
 export class HashedFeed {
   private readonly id = nextId++
+  /** The worker that holds this stream's hash; if it is lost, so is the stream. */
+  private readonly worker: Worker
   private readonly pair: Pair
   private readonly stream: Stream = { updates: [] }
   private readonly free: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()]
@@ -91,6 +93,7 @@ export class HashedFeed {
   ) {
     this.pair = idlePairs.pop() ?? newPair()
     const w = hasher()
+    this.worker = w
     if (this.pair.known !== w) {
       w.postMessage({ pair: this.pair.id, buffers: this.pair.shared })
       this.pair.known = w
@@ -126,14 +129,17 @@ export class HashedFeed {
     this.ended = true
     const ended = new Promise<string>((resolve, reject) => {
       this.stream.end = { resolve, reject }
-      hasher().postMessage({ id: this.id, digest })
+      this.post(reject, { id: this.id, digest })
     })
     // The buffers go back to the pool only once nobody reads them any more.
-    Promise.allSettled([ended, ...this.free]).then(
-      () => idlePairs.push(this.pair),
-      () => undefined
-    )
+    void Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair))
     return ended
+  }
+
+  /** Sends to this stream's worker, or fails at once if it is gone (another would not know it). */
+  private post(reject: (err: Error) => void, message: object): void {
+    if (worker === this.worker) this.worker.postMessage(message)
+    else reject(new Error('internal: the hashing worker was lost'))
   }
 
   /** Passes what has gathered on, and waits until the other buffer may be filled again. */
@@ -143,7 +149,7 @@ export class HashedFeed {
       const bytes = this.pair.buffers[index]!.subarray(0, this.filled)
       const hashed = new Promise<void>((resolve, reject) => {
         this.stream.updates.push({ resolve, reject })
-        hasher().postMessage({ id: this.id, index, length: bytes.length })
+        this.post(reject, { id: this.id, index, length: bytes.length })
       })
       this.free[index] = Promise.all([hashed, this.pass(bytes)])
       this.current ^= 1

@@ -89,4 +89,16 @@ describe('HashedFeed', () => {
     const data = randomBytes(2 * FEED + 9)
     expect(await feed('sha256', [data])).toBe(expected('sha256', data))
   })
+
+  it('fails, never hangs, when the hashing thread is lost; the next stream gets a new one', async () => {
+    const a = new HashedFeed('sha256', () => undefined)
+    await a.push(randomBytes(FEED + 1))
+    // An algorithm OpenSSL does not know throws inside the worker: it exits.
+    const broken = new HashedFeed('no-such-hash' as 'sha256', () => undefined)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    await expect(a.digest()).rejects.toThrow()
+    broken.discard()
+    const data = randomBytes(2 * FEED + 3)
+    expect(await feed('sha512', pieces(data, [99_999]))).toBe(expected('sha512', data))
+  })
 })
