@@ -40324,14 +40324,21 @@ class HashedFeed {
         w.ref();
         w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id });
     }
-    async push(chunk) {
+    /**
+     * Takes the next bytes. Returns a promise, to be awaited before the next push, only when a
+     * buffer was passed on: most pushes (64 KiB pieces) just copy, and allocate nothing.
+     */
+    push(chunk) {
         for (let at = 0; at < chunk.length;) {
             const copied = chunk.copy(this.pair.buffers[this.current], this.filled, at);
             at += copied;
             this.filled += copied;
-            if (this.filled === FEED)
-                await this.flush();
+            if (this.filled === FEED) {
+                const rest = chunk.subarray(at);
+                return this.flush().then(() => this.push(rest));
+            }
         }
+        return undefined;
     }
     /** The digest of every byte pushed, once the last of them has been passed on. */
     async digest() {
@@ -40544,7 +40551,9 @@ async function unpack(body, archive, url, dir) {
         try {
             for await (const chunk of body) {
                 received += chunk.length;
-                await feed.push(chunk);
+                const full = feed.push(chunk);
+                if (full)
+                    await full;
             }
             digest = await feed.digest();
         }
@@ -40754,7 +40763,9 @@ function extractEntries(extractor, watch, archive, dir) {
                         if (failed !== undefined)
                             continue;
                         size += chunk.length;
-                        await feed.push(chunk);
+                        const full = feed.push(chunk);
+                        if (full)
+                            await full;
                     }
                     sha256 = await feed.digest();
                 }
@@ -45973,7 +45984,9 @@ async function writeLayer(spec, source, dest) {
             try {
                 for await (const chunk of pack) {
                     size += chunk.length;
-                    await feed.push(chunk);
+                    const full = feed.push(chunk);
+                    if (full)
+                        await full;
                 }
                 digest = await feed.digest();
             }

@@ -110,7 +110,8 @@ async function unpack(
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         received += chunk.length
-        await feed.push(chunk)
+        const full = feed.push(chunk)
+        if (full) await full
       }
       digest = await feed.digest()
     } catch (err) {
@@ -352,7 +353,8 @@ function extractEntries(
           for await (const chunk of stream as AsyncIterable<Buffer>) {
             if (failed !== undefined) continue
             size += chunk.length
-            await feed.push(chunk)
+            const full = feed.push(chunk)
+            if (full) await full
           }
           sha256 = await feed.digest()
         } catch (err) {

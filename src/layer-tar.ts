@@ -40,7 +40,8 @@ export async function writeLayer(
       try {
         for await (const chunk of pack as AsyncIterable<Buffer>) {
           size += chunk.length
-          await feed.push(chunk)
+          const full = feed.push(chunk)
+          if (full) await full
         }
         digest = await feed.digest()
       } catch (err) {

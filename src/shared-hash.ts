@@ -103,13 +103,21 @@ export class HashedFeed {
     w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id })
   }
 
-  async push(chunk: Buffer): Promise<void> {
+  /**
+   * Takes the next bytes. Returns a promise, to be awaited before the next push, only when a
+   * buffer was passed on: most pushes (64 KiB pieces) just copy, and allocate nothing.
+   */
+  push(chunk: Buffer): Promise<void> | undefined {
     for (let at = 0; at < chunk.length;) {
       const copied = chunk.copy(this.pair.buffers[this.current]!, this.filled, at)
       at += copied
       this.filled += copied
-      if (this.filled === FEED) await this.flush()
+      if (this.filled === FEED) {
+        const rest = chunk.subarray(at)
+        return this.flush().then(() => this.push(rest))
+      }
     }
+    return undefined
   }
 
   /** The digest of every byte pushed, once the last of them has been passed on. */
