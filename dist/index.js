@@ -40378,7 +40378,11 @@ class HashedFeed {
                 this.stream.updates.push({ resolve, reject });
                 this.post(reject, { id: this.id, index, length: bytes.length });
             });
-            this.free[index] = Promise.all([hashed, this.pass(bytes)]);
+            const done = Promise.all([hashed, this.pass(bytes)]);
+            // Awaited later (before this buffer is refilled, or by digest): until then a failure must
+            // not count as unhandled, which would end the process before the action could report it.
+            done.catch(() => undefined);
+            this.free[index] = done;
             this.current ^= 1;
             this.filled = 0;
         }

@@ -91,7 +91,9 @@ describe('HashedFeed', () => {
   })
 
   it('fails, never hangs, when the hashing thread is lost; the next stream gets a new one', async () => {
-    const a = new HashedFeed('sha256', () => undefined)
+    // A slow pass keeps the other buffer busy: the failed one is awaited only later, and its
+    // failure must not count as unhandled meanwhile.
+    const a = new HashedFeed('sha256', () => new Promise(resolve => setTimeout(resolve, 100)))
     await a.push(randomBytes(FEED + 1))
     // An algorithm OpenSSL does not know throws inside the worker: it exits.
     const broken = new HashedFeed('no-such-hash' as 'sha256', () => undefined)
