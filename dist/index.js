@@ -45999,13 +45999,17 @@ async function writeLayer(spec, source, dest) {
                 throw err;
             }
         })();
+        // Settles only if writing fails (a full disk): the pack is then no longer read, and the
+        // source must stop waiting for room in it.
+        const writeFailed = written.then(() => new Promise(() => undefined));
+        writeFailed.catch(() => undefined);
         try {
             // A failing entry (a file no longer of the planned size) destroys the pack: `written` rejects.
             const entry = pack.entry({ ...spec.header });
             if (spec.header.type === 'file') {
                 for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
                     if (!entry.write(chunk))
-                        await (0,external_node_events_.once)(entry, 'drain');
+                        await Promise.race([(0,external_node_events_.once)(entry, 'drain'), writeFailed]);
                 }
             }
             entry.end(() => undefined);

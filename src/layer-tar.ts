@@ -49,12 +49,16 @@ export async function writeLayer(
         throw err
       }
     })()
+    // Settles only if writing fails (a full disk): the pack is then no longer read, and the
+    // source must stop waiting for room in it.
+    const writeFailed = written.then(() => new Promise<never>(() => undefined))
+    writeFailed.catch(() => undefined)
     try {
       // A failing entry (a file no longer of the planned size) destroys the pack: `written` rejects.
       const entry = pack.entry({ ...spec.header })
       if (spec.header.type === 'file') {
         for await (const chunk of createReadStream(source, { highWaterMark: CHUNK })) {
-          if (!entry.write(chunk as Buffer)) await once(entry, 'drain')
+          if (!entry.write(chunk as Buffer)) await Promise.race([once(entry, 'drain'), writeFailed])
         }
       }
       entry.end(() => undefined)
