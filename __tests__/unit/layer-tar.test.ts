@@ -22,19 +22,19 @@ afterAll(async () => {
 })
 
 /** The single entry of a layer tarball: its header and content. */
-async function readLayer(file: string): Promise<{ header: tar.Headers; content: Buffer }[]> {
-  const entries: { header: tar.Headers; content: Buffer }[] = []
+async function readLayer(file: string): Promise<{ header: tar.Header; content: Buffer }[]> {
+  const entries: { header: tar.Header; content: Buffer }[] = []
   const extract = tar.extract()
   extract.on('entry', (header, stream, next) => {
     const parts: Buffer[] = []
-    stream.on('data', (d: Buffer) => parts.push(d))
+    stream.on('data', (d: unknown) => parts.push(d as Buffer))
     stream.on('end', () => {
       entries.push({ header, content: Buffer.concat(parts) })
       next()
     })
   })
   const done = new Promise((resolve, reject) => {
-    extract.on('finish', resolve)
+    extract.on('finish', () => resolve(undefined))
     extract.on('error', reject)
   })
   extract.end(await readFile(file))
