@@ -11945,7 +11945,52 @@ async function saveToCache(content, kind = archiveKind(content.archive)) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/format.ts
+/** Human figures for the log and the job summary. */
+function bytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB'];
+    let v = n;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+        v /= 1024;
+        u++;
+    }
+    return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(2)} s`;
+}
+function rate(n, ms) {
+    return ms <= 0 ? 'n/a' : `${bytes((n * 1000) / ms)}/s`;
+}
+/**
+ * Runs `work` over `items` with at most `limit` in flight, keeping the input order. After the
+ * first failure nothing new starts, and it throws only once every started item has settled, so
+ * no download or extraction is still writing while the caller cleans up.
+ */
+async function mapLimit(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && failure === undefined) {
+            const i = next++;
+            try {
+                results[i] = await work(items[i]);
+            }
+            catch (err) {
+                failure ??= { err };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure)
+        throw failure.err;
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./src/download.ts
+
 
 
 
@@ -12131,6 +12176,25 @@ async function downloadFile(url, opts) {
             throw writeFailure(err, file, opts.what);
         }
         return hash ? { file, size, digest: hash.digest('hex') } : { file, size };
+    });
+}
+/**
+ * A small text file (checksum.txt), read into memory: no file to write, read back and remove.
+ * It is refused past `maxBytes`, so a server that sends without end cannot fill the memory.
+ */
+async function fetchText(url, opts) {
+    return fetchBody(url, opts, async (body) => {
+        const chunks = [];
+        let size = 0;
+        for await (const chunk of body) {
+            size += chunk.length;
+            if (size > opts.maxBytes) {
+                body.destroy();
+                throw new ActionError(`${opts.what} from ${url} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`);
+            }
+            chunks.push(chunk);
+        }
+        return Buffer.concat(chunks, size).toString('utf8');
     });
 }
 /** The file-based download of today's callers: returns the path of the downloaded file. */
@@ -12349,50 +12413,6 @@ async function writeAll(out, bytes, position) {
             throw new Error(`a write to ${out.fd} took no bytes`);
         done += bytesWritten;
     }
-}
-
-;// CONCATENATED MODULE: ./src/format.ts
-/** Human figures for the log and the job summary. */
-function bytes(n) {
-    const units = ['B', 'KiB', 'MiB', 'GiB'];
-    let v = n;
-    let u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-        v /= 1024;
-        u++;
-    }
-    return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-function seconds(ms) {
-    return `${(ms / 1000).toFixed(2)} s`;
-}
-function rate(n, ms) {
-    return ms <= 0 ? 'n/a' : `${bytes((n * 1000) / ms)}/s`;
-}
-/**
- * Runs `work` over `items` with at most `limit` in flight, keeping the input order. After the
- * first failure nothing new starts, and it throws only once every started item has settled, so
- * no download or extraction is still writing while the caller cleans up.
- */
-async function mapLimit(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < items.length && failure === undefined) {
-            const i = next++;
-            try {
-                results[i] = await work(items[i]);
-            }
-            catch (err) {
-                failure ??= { err };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    if (failure)
-        throw failure.err;
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./src/archive.ts
@@ -22981,22 +23001,23 @@ function getOctokitOptions(token, options) {
 
 
 
-
 const CHECKSUM_ASSET = 'checksum.txt';
+/** Hook's checksum.txt is a few KiB (one line per asset): anything past this is not one. */
+const CHECKSUM_MAX_BYTES = 1 << 20;
 function assetUrl(release, asset) {
     return `${release.baseUrl}/${asset}`;
 }
 async function fetchRelease(tag, repository, downloadUrl, timeoutMs, authorization) {
     const baseUrl = `${downloadUrl}/${encodeURIComponent(tag)}`;
     const url = `${baseUrl}/${CHECKSUM_ASSET}`;
-    const file = await download(url, `${CHECKSUM_ASSET} of ${repository} ${tag}`, timeoutMs, authorization);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(file, { force: true });
-    }
+    const opts = {
+        what: `${CHECKSUM_ASSET} of ${repository} ${tag}`,
+        timeoutMs,
+        maxBytes: CHECKSUM_MAX_BYTES
+    };
+    if (authorization !== undefined)
+        opts.authorization = authorization;
+    const text = await fetchText(url, opts);
     const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`;
     const checksums = parseChecksums(text, source);
     const archives = releaseArchives(checksums, source);

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import * as core from '@actions/core'
 import { HttpClient } from '@actions/http-client'
 import { ActionError, describeError } from './errors.js'
+import { bytes } from './format.js'
 
 export interface DownloadOptions {
   /** What is downloaded, as the messages name it (an asset name). */
@@ -235,6 +236,31 @@ export async function downloadFile(
       throw writeFailure(err, file, opts.what)
     }
     return hash ? { file, size, digest: hash.digest('hex') } : { file, size }
+  })
+}
+
+/**
+ * A small text file (checksum.txt), read into memory: no file to write, read back and remove.
+ * It is refused past `maxBytes`, so a server that sends without end cannot fill the memory.
+ */
+export async function fetchText(
+  url: string,
+  opts: DownloadOptions & { maxBytes: number }
+): Promise<string> {
+  return fetchBody(url, opts, async body => {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > opts.maxBytes) {
+        body.destroy()
+        throw new ActionError(
+          `${opts.what} from ${url} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`
+        )
+      }
+      chunks.push(chunk)
+    }
+    return Buffer.concat(chunks, size).toString('utf8')
   })
 }
 

@@ -1,9 +1,8 @@
-import { readFile, rm } from 'node:fs/promises'
 import * as core from '@actions/core'
 import { GitHub } from '@actions/github/lib/utils'
 import * as semver from 'semver'
 import { parseChecksums } from './checksums.js'
-import { download } from './download.js'
+import { fetchText, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { isReleaseTag } from './inputs.js'
 import { releaseIsos, type ReleaseIso } from './iso.js'
@@ -15,6 +14,8 @@ import {
 } from './variants.js'
 
 const CHECKSUM_ASSET = 'checksum.txt'
+/** Hook's checksum.txt is a few KiB (one line per asset): anything past this is not one. */
+const CHECKSUM_MAX_BYTES = 1 << 20
 
 /** What a release offers, read from its checksum.txt alone. */
 export interface Release {
@@ -41,18 +42,13 @@ export async function fetchRelease(
 ): Promise<Release> {
   const baseUrl = `${downloadUrl}/${encodeURIComponent(tag)}`
   const url = `${baseUrl}/${CHECKSUM_ASSET}`
-  const file = await download(
-    url,
-    `${CHECKSUM_ASSET} of ${repository} ${tag}`,
+  const opts: DownloadOptions & { maxBytes: number } = {
+    what: `${CHECKSUM_ASSET} of ${repository} ${tag}`,
     timeoutMs,
-    authorization
-  )
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } finally {
-    await rm(file, { force: true })
+    maxBytes: CHECKSUM_MAX_BYTES
   }
+  if (authorization !== undefined) opts.authorization = authorization
+  const text = await fetchText(url, opts)
   const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`
   const checksums = parseChecksums(text, source)
   const archives = releaseArchives(checksums, source)

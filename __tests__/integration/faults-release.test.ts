@@ -288,6 +288,11 @@ describe('release content faults', () => {
       'naming an asset with characters outside [A-Za-z0-9._-]',
       `${'a'.repeat(128)} hook_$(id).tar.gz\n`,
       /line 1 names "hook_\$\(id\).tar.gz": asset names may only use A-Z a-z 0-9 . _ -$/
+    ],
+    [
+      'of more than a megabyte (it is read into memory)',
+      `${'a'.repeat(128)} hook_x86_64.tar.gz\n`.repeat(8200),
+      /^checksum.txt of tinkerbell\/hook v1\.0\.\d+ from \S+ is larger than 1\.0 MiB: that is not a release's checksum file; check download-url$/
     ]
   ])('checksum.txt %s', async (_what, text, message) => {
     const t = tag()
