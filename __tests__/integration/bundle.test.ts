@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { ok, listFiles, runAction } from '../support/action.js'
 import {
@@ -11,29 +10,30 @@ import {
   generateRelease,
   type GeneratedRelease
 } from '../support/hook-release.js'
-import { startServer, type TestServer } from '../support/server.js'
+import type { TestServer } from '../support/server.js'
+import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 
 // The core issue's acceptance: push: false builds exactly the planned files and links, from
 // archives verified and cached by content, with the outputs a workflow reads.
 
 let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let release: GeneratedRelease
 let rolling: GeneratedRelease
 
 const ALL_IDS = [...SEED_IDS, ...EXTRA_IDS]
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-bundle-it-'))
-  release = await generateRelease(path.join(dir, 'releases'), { ids: ALL_IDS })
-  rolling = await generateRelease(path.join(dir, 'releases'), { tag: 'latest', seed: 'rolling-1' })
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-bundle-it-')
+  dir = ground.dir
+  server = ground.server
+  release = await generateRelease(ground.releases, { ids: ALL_IDS })
+  rolling = await generateRelease(ground.releases, { tag: 'latest', seed: 'rolling-1' })
 })
 
 afterAll(async () => {
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,31 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import * as os from 'node:os'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, defaults, runAction } from '../support/action.js'
 import { STANDARD_NAMES, generateRelease, type GeneratedRelease } from '../support/hook-release.js'
 import { buildOrasRelease } from '../support/oras-double/release.js'
-import { startServer, type TestServer } from '../support/server.js'
+import type { TestServer } from '../support/server.js'
+import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 
 // The built bundle, run as GitHub runs it: node24, every action.yml default filled in by the
 // "runner", inputs as INPUT_* variables, outputs and summary through their files.
 
 let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let release: GeneratedRelease
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-e2e-'))
-  release = await generateRelease(path.join(dir, 'releases'))
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-e2e-')
+  dir = ground.dir
+  server = ground.server
+  release = await generateRelease(ground.releases)
 })
 
 afterAll(async () => {
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 describe('dist/index.js under Node 24 with the runner’s defaults', () => {

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import * as os from 'node:os'
+import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
 import {
@@ -13,7 +12,8 @@ import {
   type GeneratedRelease,
   type TarEntry
 } from '../support/hook-release.js'
-import { startServer, type TestServer } from '../support/server.js'
+import type { TestServer } from '../support/server.js'
+import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 import { gzipSync } from 'node:zlib'
 
 // Issue 5, the release side: every fault of the release server or of the release's content
@@ -22,14 +22,15 @@ import { gzipSync } from 'node:zlib'
 
 let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let release: GeneratedRelease
 let removeFault: (() => void) | undefined
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-faults-'))
-  release = await generateRelease(path.join(dir, 'releases'))
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-faults-')
+  dir = ground.dir
+  server = ground.server
+  release = await generateRelease(ground.releases)
 })
 
 afterEach(() => {
@@ -38,8 +39,7 @@ afterEach(() => {
 })
 
 afterAll(async () => {
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 function inputs(extra: Record<string, string> = {}): Record<string, string> {

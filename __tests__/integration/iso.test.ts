@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { ok, runAction } from '../support/action.js'
 import {
@@ -10,22 +9,23 @@ import {
   readTar,
   type GeneratedRelease
 } from '../support/hook-release.js'
-import { startServer, type TestServer } from '../support/server.js'
-import { startWorld, type World } from '../support/world.js'
+import type { TestServer } from '../support/server.js'
+import { startReleaseServer, startWorld, type ReleaseServer, type World } from '../support/world.js'
 
 // Issue 12, input `iso`: the variant's hook-<id>-efi-initrd.iso images join the bundle, fetched,
 // verified against checksum.txt's SHA-512 and cached like the archives' files.
 
 let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let release: GeneratedRelease
 let removeFault: (() => void) | undefined
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-iso-it-'))
-  release = await generateRelease(path.join(dir, 'releases'))
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-iso-it-')
+  dir = ground.dir
+  server = ground.server
+  release = await generateRelease(ground.releases)
 })
 
 afterEach(() => {
@@ -34,8 +34,7 @@ afterEach(() => {
 })
 
 afterAll(async () => {
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,16 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import * as os from 'node:os'
-import * as path from 'node:path'
+import { readdir } from 'node:fs/promises'
 import { runAction, type ActionRun } from '../support/action.js'
 import { generateRelease } from '../support/hook-release.js'
-import { startServer, type ApiRelease, type TestServer } from '../support/server.js'
+import type { ApiRelease, TestServer } from '../support/server.js'
+import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 
 // hook-version: newest resolves the highest vX.Y.Z through the GitHub releases API (hook marks
 // every release a prerelease), honouring GITHUB_API_URL; here the API is the loopback server.
 
-let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let removeFault: (() => void) | undefined
 
 const RELEASES: ApiRelease[] = [
@@ -25,10 +24,9 @@ const RELEASES: ApiRelease[] = [
 ]
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-newest-'))
-  await generateRelease(path.join(dir, 'releases'), { tag: 'v0.11.1' })
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-newest-')
+  server = ground.server
+  await generateRelease(ground.releases, { tag: 'v0.11.1' })
   // Two per page: the action must follow the Link header through four pages.
   server.releasesApi('tinkerbell/hook', RELEASES, { perPage: 2 })
   server.releasesApi('empty-org/hook', [{ tag_name: 'latest' }])
@@ -40,8 +38,7 @@ afterEach(() => {
 })
 
 afterAll(async () => {
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 function run(extra: Record<string, string> = {}): Promise<ActionRun> {

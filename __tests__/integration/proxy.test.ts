@@ -1,27 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import { DIST, ok, runAction } from '../support/action.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 import { generateRelease } from '../support/hook-release.js'
-import { startServer, type TestServer } from '../support/server.js'
+import type { TestServer } from '../support/server.js'
+import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 
 // Behind a proxy every request goes through it: the archives and checksum.txt through
 // @actions/http-client (tunnel), the GitHub API through Octokit on undici's fetch and ProxyAgent.
 // undici is bundled behind vendor/undici-lazy, which evaluates it on first use.
 
-let dir: string
 let server: TestServer
+let ground: ReleaseServer | undefined
 let proxy: ConnectProxy
 let port: string
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hook-proxy-'))
-  await generateRelease(path.join(dir, 'releases'), { tag: 'v0.11.1' })
-  server = await startServer()
-  server.serveDir('/releases', path.join(dir, 'releases'))
+  ground = await startReleaseServer('hook-proxy-')
+  server = ground.server
+  await generateRelease(ground.releases, { tag: 'v0.11.1' })
   server.releasesApi(
     'tinkerbell/hook',
     [
@@ -38,8 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop()
-  await server?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await ground?.stop()
 })
 
 describe('behind a proxy (http_proxy)', () => {

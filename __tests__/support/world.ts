@@ -6,6 +6,31 @@ import { buildOrasRelease, type OrasRelease } from './oras-double/release.js'
 import { startRegistry, type Registry, type RegistryAuth } from './registry.js'
 import { startServer, type TestServer } from './server.js'
 
+/** A temp dir whose `releases/` a loopback server serves at /releases: where release tests start. */
+export interface ReleaseServer {
+  dir: string
+  /** `<dir>/releases`: generate releases here. */
+  releases: string
+  server: TestServer
+  stop(): Promise<void>
+}
+
+export async function startReleaseServer(prefix: string): Promise<ReleaseServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix))
+  const releases = path.join(dir, 'releases')
+  const server = await startServer()
+  server.serveDir('/releases', releases)
+  return {
+    dir,
+    releases,
+    server,
+    stop: async () => {
+      await server.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
 /**
  * Everything a push test needs, all on loopback: a hook release and an "oras release" (the
  * oras double, packed like the real asset) on one HTTP server, and a real registry.
