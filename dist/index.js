@@ -12414,6 +12414,19 @@ async function writeAll(out, bytes, position) {
         done += bytesWritten;
     }
 }
+/**
+ * Appends to `out` piece after piece, each written at its own offset: pieces may be written at
+ * once (a HashedFeed has two buffers in flight), and writes without a position could land out
+ * of order.
+ */
+function appender(out) {
+    let position = 0;
+    return bytes => {
+        const at = position;
+        position += bytes.length;
+        return writeAll(out, bytes, at);
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/archive.ts
 
@@ -12682,16 +12695,9 @@ function extractEntries(extractor, watch, archive, dir) {
             // would close the extractor without its error, and the cause would be lost.
             let failed;
             // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
-            // a hand-over to another thread too. Two buffers may be written at once, so each write
-            // says where its bytes go.
-            let position = 0;
-            const feed = new HashedFeed('sha256', bytes => {
-                const at = position;
-                position += bytes.length;
-                if (failed !== undefined)
-                    return undefined;
-                return writeAll(out, bytes, at).catch((err) => (failed ??= err));
-            });
+            // a hand-over to another thread too.
+            const append = appender(out);
+            const feed = new HashedFeed('sha256', bytes => failed === undefined ? append(bytes).catch((err) => (failed ??= err)) : undefined);
             let sha256;
             try {
                 try {
@@ -17907,13 +17913,7 @@ async function writeLayer(spec, source, dest) {
     const pack = tar_stream.pack();
     const file = await (0,promises_namespaceObject.open)(dest, 'w');
     let size = 0;
-    // Two pieces may be written at once, so each write says where its bytes go.
-    let position = 0;
-    const feed = new HashedFeed('sha256', bytes => {
-        const at = position;
-        position += bytes.length;
-        return writeAll(file, bytes, at);
-    });
+    const feed = new HashedFeed('sha256', appender(file));
     let digest = '';
     try {
         const written = (async () => {

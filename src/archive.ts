@@ -11,7 +11,7 @@ import { SAFE_NAME } from './checksums.js'
 import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { HashedFeed } from './shared-hash.js'
-import { writeAll } from './write-all.js'
+import { appender } from './write-all.js'
 import { bytes, rate, seconds } from './format.js'
 import { foreignStandardName, requiredFiles, type ReleaseArchive } from './variants.js'
 
@@ -338,15 +338,11 @@ function extractEntries(
       // would close the extractor without its error, and the cause would be lost.
       let failed: unknown
       // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
-      // a hand-over to another thread too. Two buffers may be written at once, so each write
-      // says where its bytes go.
-      let position = 0
-      const feed = new HashedFeed('sha256', bytes => {
-        const at = position
-        position += bytes.length
-        if (failed !== undefined) return undefined
-        return writeAll(out, bytes, at).catch((err: unknown) => (failed ??= err))
-      })
+      // a hand-over to another thread too.
+      const append = appender(out)
+      const feed = new HashedFeed('sha256', bytes =>
+        failed === undefined ? append(bytes).catch((err: unknown) => (failed ??= err)) : undefined
+      )
       let sha256: string
       try {
         try {

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import * as tar from 'tar-stream'
 import type { LayerSpec } from './image-plan.js'
 import { HashedFeed } from './shared-hash.js'
-import { writeAll } from './write-all.js'
+import { appender } from './write-all.js'
 
 export interface WrittenLayer {
   /** sha256 of the tar stream: the layer digest, and its diff_id (it is uncompressed). */
@@ -27,13 +27,7 @@ export async function writeLayer(
   const pack = tar.pack()
   const file = await open(dest, 'w')
   let size = 0
-  // Two pieces may be written at once, so each write says where its bytes go.
-  let position = 0
-  const feed = new HashedFeed('sha256', bytes => {
-    const at = position
-    position += bytes.length
-    return writeAll(file, bytes, at)
-  })
+  const feed = new HashedFeed('sha256', appender(file))
   let digest = ''
   try {
     const written = (async () => {

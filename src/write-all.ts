@@ -8,3 +8,17 @@ export async function writeAll(out: FileHandle, bytes: Buffer, position: number)
     done += bytesWritten
   }
 }
+
+/**
+ * Appends to `out` piece after piece, each written at its own offset: pieces may be written at
+ * once (a HashedFeed has two buffers in flight), and writes without a position could land out
+ * of order.
+ */
+export function appender(out: FileHandle): (bytes: Buffer) => Promise<void> {
+  let position = 0
+  return bytes => {
+    const at = position
+    position += bytes.length
+    return writeAll(out, bytes, at)
+  }
+}
