@@ -5,7 +5,7 @@ import { parseImage, type ImageTarget } from './image.js'
 import { parseAnnotations, parseTagList } from './publish.js'
 import { RFC3339_FORM, formatRfc3339, isOrasRfc3339, isStrictRfc3339 } from './rfc3339.js'
 
-export const DEFAULT_ORAS_VERSION = '1.3.2'
+export const DEFAULT_ORAS_VERSION = '1.3.4'
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
 export const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook'
 export const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900

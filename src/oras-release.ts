@@ -1,6 +1,7 @@
 /**
  * What the oras project publishes, kept apart from the code that installs it (as setup-oras
- * keeps its release data). Figures from the official 1.3.2 release.
+ * keeps its release data). Figures of official release assets; other platforms and versions are
+ * verified against the release's own checksums file.
  */
 export const ORAS_RELEASES_URL = 'https://github.com/oras-project/oras/releases/download'
 
@@ -16,7 +17,18 @@ export const PINNED_SHA256: Readonly<Record<string, string>> = {
     '2621f6b252b222f6fbf4e114d2fcaa0cec6b632624ffaf73143f66e4e0994f86',
   'oras_1.3.2_darwin_arm64.tar.gz':
     '7929f792cf272268412375ecad6f0fb3c20f164368d5b57966e67ad6d36eca53',
-  'oras_1.3.2_windows_amd64.zip': 'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d'
+  'oras_1.3.2_windows_amd64.zip': 'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d',
+  // 1.3.3 and 1.3.4: each figure is corroborated by two or more independent public pins.
+  'oras_1.3.3_linux_amd64.tar.gz':
+    '9ce999f8d2de03fc03968b29d743077a58783e545e5eaa53917ca177352d0e59',
+  'oras_1.3.3_linux_arm64.tar.gz':
+    'ac7156f93a21e903f7ad606c792f3560f17e0cd0e36365634701b1e7cc4e4eca',
+  'oras_1.3.3_darwin_arm64.tar.gz':
+    'f33fc12753c54172b0d0d19eaa0318d3f90fe9b094d96e8b259c881713c92e1c',
+  'oras_1.3.4_linux_amd64.tar.gz':
+    'f27adb935022d94df8dc77719c322dda592c78a0d57a6f7dcdd8d900b248c454',
+  'oras_1.3.4_linux_arm64.tar.gz':
+    '15702c6e3a4a56a8bd8ac5c17efdbcab56d9bada661ccbcf017f5b10c1d89399'
 }
 
 const OS: Partial<Record<NodeJS.Platform, string>> = {

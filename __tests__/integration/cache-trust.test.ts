@@ -15,6 +15,7 @@ import {
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ok, runAction, type ActionRun } from '../support/action.js'
+import { ORAS_VERSION } from '../support/oras-release.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 10 items 1 and 7: nothing in the tool cache is trusted. On a self-hosted runner every
@@ -260,7 +261,7 @@ describe('a cached oras is proved on every hit', () => {
       })
     )
     const entry = path.dirname(binary)
-    const prefix = `oras 1.3.2-sha256-${world.oras.sha256.slice(0, 32)}: ignoring the damaged tool cache entry ${entry} (`
+    const prefix = `oras ${ORAS_VERSION}-sha256-${world.oras.sha256.slice(0, 32)}: ignoring the damaged tool cache entry ${entry} (`
     expect(run.warnings).toHaveLength(1)
     expect(run.warnings[0]!.startsWith(prefix)).toBe(true)
     expect(run.warnings[0]!.endsWith('); never running it, installing again')).toBe(true)

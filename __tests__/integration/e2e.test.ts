@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, defaults, runAction } from '../support/action.js'
 import { STANDARD_NAMES, generateRelease, type GeneratedRelease } from '../support/hook-release.js'
-import { buildOrasRelease } from '../support/oras-double/release.js'
+import { buildOrasRelease } from '../support/oras-release.js'
 import type { TestServer } from '../support/server.js'
 import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 

@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { listFiles, runAction, type ActionRun } from '../support/action.js'
-import { buildOrasRelease, type BuildOrasReleaseOptions } from '../support/oras-double/release.js'
+import { PINNED_SHA256 } from '../../src/oras-release.js'
+import {
+  ORAS_VERSION,
+  buildOrasRelease,
+  type BuildOrasReleaseOptions
+} from '../support/oras-release.js'
 import { startFaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
 
@@ -272,7 +277,7 @@ describe('oras faults', () => {
     })
     const error = await expectCleanFailure(run)
     expect(error).toBe(
-      `oras archive ${world.orasMirror}/v1.3.2/${world.oras.assetName} failed verification: expected sha256 9229ccc6d17bb282039ad4a69abb16dcb887a5bce567c075d731d9b3c7ad8eaf, got ${world.oras.sha256}; refusing to run it`
+      `oras archive ${world.orasMirror}/v${ORAS_VERSION}/${world.oras.assetName} failed verification: expected sha256 ${PINNED_SHA256[world.oras.assetName]}, got ${world.oras.sha256}; refusing to run it`
     )
     expect(await readdir(toolCache)).toEqual([])
   })

@@ -7,7 +7,7 @@ import tar from 'tar-stream'
 import { ok, runAction, type ActionRun } from '../support/action.js'
 import { chainId, startContainerd, type Containerd } from '../support/containerd.js'
 import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
-import { DOUBLE_PATH } from '../support/oras-double/release.js'
+import { orasBinary } from '../support/oras-release.js'
 import { startFaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
 
@@ -396,7 +396,7 @@ describe('the consumer check can fail', () => {
         rootfs: { type: 'layers', diff_ids: [wrong] }
       })
     )
-    const pushed = await runDouble(dir, [
+    const pushed = await runOras(dir, [
       'push',
       '--plain-http',
       '--config',
@@ -454,9 +454,9 @@ async function readTar(buf: Buffer): Promise<Array<tar.Header>> {
   return out
 }
 
-function runDouble(cwd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+function runOras(cwd: string, args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOUBLE_PATH, ...args], {
+    const child = spawn(orasBinary(), args, {
       cwd,
       stdio: ['ignore', 'ignore', 'pipe']
     })

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { ok, runAction, type ActionRun } from '../support/action.js'
 import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
+import { ORAS_VERSION, UNPINNED_ORAS_VERSION as UNPINNED } from '../support/oras-release.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 3 against a real registry (Debian's docker-registry on loopback) with the oras double
@@ -366,35 +367,37 @@ describe('oras through the tool cache', () => {
     expect(orasPath.startsWith(cache)).toBe(true)
     expect(path.basename(orasPath)).toBe('oras')
     expect((await stat(orasPath)).mode & 0o111).not.toBe(0)
-    // A custom archive is cached under its own checksum, never as the official 1.3.2.
+    // A custom archive is cached under its own checksum, never as the official release.
     expect(await readdir(path.join(cache, 'oras'))).toEqual([
-      `1.3.2-sha256-${world.oras.sha256.slice(0, 32)}`
+      `${ORAS_VERSION}-sha256-${world.oras.sha256.slice(0, 32)}`
     ])
     // Later steps get it on PATH.
-    expect(second.stdout).toContain('oras 1.3.2 at ' + orasPath)
+    expect(second.stdout).toContain(`oras ${ORAS_VERSION} at ` + orasPath)
     expect(await readFile(second.env['GITHUB_PATH']!, 'utf8')).toBe(`${path.dirname(orasPath)}\n`)
   })
 
   it('another official version is verified against that release’s checksums file', async () => {
-    const { buildOrasRelease } = await import('../support/oras-double/release.js')
-    await buildOrasRelease(path.join(world.dir, 'oras', 'v1.3.1'), { version: '1.3.1' })
+    const { buildOrasRelease } = await import('../support/oras-release.js')
+    await buildOrasRelease(path.join(world.dir, 'oras', `v${UNPINNED}`), {
+      version: UNPINNED
+    })
     world.server.resetRequests()
     const run = ok(
       await runAction({
         inputs: {
-          ...world.inputs('lts', {}, 'hook/oras131'),
+          ...world.inputs('lts', {}, 'hook/orasunpinned'),
           'oras-url': '',
           'oras-checksum': '',
-          'oras-version': '1.3.1'
+          'oras-version': UNPINNED
         },
         env: { HOOK_BUNDLE_ORAS_MIRROR: world.orasMirror }
       })
     )
     expect(world.server.requests(/\/oras\//).map(r => r.path)).toEqual([
-      '/oras/v1.3.1/oras_1.3.1_checksums.txt',
-      `/oras/v1.3.1/oras_1.3.1_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}.tar.gz`
+      `/oras/v${UNPINNED}/oras_${UNPINNED}_checksums.txt`,
+      `/oras/v${UNPINNED}/oras_${UNPINNED}_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}.tar.gz`
     ])
-    expect(run.stdout).toContain('oras 1.3.1 at ')
+    expect(run.stdout).toContain(`oras ${UNPINNED} at `)
   })
 })
 

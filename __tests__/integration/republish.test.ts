@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
 import { generateRelease } from '../support/hook-release.js'
-import { DOUBLE_PATH } from '../support/oras-double/release.js'
+import { orasBinary } from '../support/oras-release.js'
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
 
@@ -394,10 +394,10 @@ describe('a doubt during the check fails the step: nothing pushed, tags unchange
   })
 })
 
-/** The oras double run directly: "something else" pushing to the registry. */
+/** The real oras run directly: "something else" pushing to the registry. */
 function oras(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOUBLE_PATH, ...args], {
+    const child = spawn(orasBinary(), args, {
       cwd,
       env: { PATH: process.env['PATH'], HOME: world.dir },
       stdio: ['ignore', 'ignore', 'pipe']

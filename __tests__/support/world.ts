@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { generateRelease, type GeneratedRelease, type ReleaseOptions } from './hook-release.js'
-import { buildOrasRelease, type OrasRelease } from './oras-double/release.js'
+import { ORAS_VERSION, buildOrasRelease, type OrasRelease } from './oras-release.js'
 import { startRegistry, type Registry, type RegistryAuth } from './registry.js'
 import { startServer, type TestServer } from './server.js'
 
@@ -33,7 +33,7 @@ export async function startReleaseServer(prefix: string): Promise<ReleaseServer>
 
 /**
  * Everything a push test needs, all on loopback: a hook release and an "oras release" (the
- * oras double, packed like the real asset) on one HTTP server, and a real registry.
+ * real oras, packed like the official asset) on one HTTP server, and a real registry.
  */
 export interface World {
   dir: string
@@ -58,13 +58,13 @@ export async function startWorld(
 ): Promise<World> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hook-world-'))
   const release = await generateRelease(path.join(dir, 'releases'), opts.release)
-  const oras = await buildOrasRelease(path.join(dir, 'oras', 'v1.3.2'))
+  const oras = await buildOrasRelease(path.join(dir, 'oras', `v${ORAS_VERSION}`))
   const server = await startServer()
   server.serveDir('/releases', path.join(dir, 'releases'))
   server.serveDir('/oras', path.join(dir, 'oras'))
   const registry = await startRegistry(opts.auth ? { auth: opts.auth } : {})
   const orasMirror = `${server.url}/oras`
-  const orasUrl = `${orasMirror}/v1.3.2/${oras.assetName}`
+  const orasUrl = `${orasMirror}/v${ORAS_VERSION}/${oras.assetName}`
   return {
     dir,
     server,
