@@ -298,7 +298,7 @@ describe('a tool cache this job cannot write costs only the cache', () => {
       /^hook_latest-lts-x86_64\.tar\.gz: could not save to the tool cache: EACCES: permission denied, mkdir '[^']+'; this run uses its own verified copy, the next one downloads again$/
     )
     expect(warnings[2]).toMatch(
-      /^oras 1\.3\.2-sha256-[0-9a-f]{32}: could not save to the tool cache: EACCES: permission denied, mkdir '[^']+'; this run uses its own verified copy, the next one downloads again$/
+      /^oras \d+\.\d+\.\d+-sha256-[0-9a-f]{32}: could not save to the tool cache: EACCES: permission denied, mkdir '[^']+'; this run uses its own verified copy, the next one downloads again$/
     )
     expect(await readdir(toolCache)).toEqual([])
     // The oras it ran (and put on PATH for later steps) is the verified copy in RUNNER_TEMP.

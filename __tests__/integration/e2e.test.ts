@@ -129,9 +129,6 @@ describe('npm run local (the README’s second command)', () => {
       env: {
         PATH: process.env['PATH'],
         HOME: process.env['HOME'],
-        // Outside the repository: the oras double is a CommonJS script without an extension,
-        // which Node would load as ESM below this repository's "type": "module" package.json
-        // (the real oras is a Go binary and does not care where it is cached).
         RUNNER_TOOL_CACHE: path.join(cwd, 'tool-cache')
       }
     })

@@ -7,7 +7,7 @@ import { SEED_IDS, STANDARD_NAMES } from '../support/hook-release.js'
 import { ORAS_VERSION, UNPINNED_ORAS_VERSION as UNPINNED } from '../support/oras-release.js'
 import { startWorld, type World } from '../support/world.js'
 
-// Issue 3 against a real registry (Debian's docker-registry on loopback) with the oras double
+// Issue 3 against a real registry (Debian's docker-registry on loopback) with the real oras
 // installed through the tool cache from a served "oras release"; every result is read back
 // through the registry's HTTP API.
 

@@ -119,8 +119,6 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     NODE_OPTIONS: `--import=${pathToFileURL(path.join(import.meta.dirname, 'fast-retries.mjs')).href}`,
     TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS: '0',
     TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS: '0',
-    // The oras double's backoff (oras-go's policy) shortened the same way.
-    ORAS_DOUBLE_RETRY_SCALE: '0.01',
     ...opts.env
   }
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
