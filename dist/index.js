@@ -16748,6 +16748,7 @@ async function validateBundle(bundle) {
 
 ;// CONCATENATED MODULE: ./src/image.ts
 
+
 const OCI_LAYOUT_PREFIX = 'oci-layout:';
 // The distribution reference grammar (distribution/reference): lower-case path components
 // separated by '/', each made of alphanumerics joined by '.', '_', '__' or dashes.
@@ -16760,12 +16761,15 @@ function parseImage(value) {
         const dir = value.slice(OCI_LAYOUT_PREFIX.length);
         if (dir === '')
             throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci');
-        // oras takes an OCI layout as <dir>[:tag|@digest] and splits it at the last "@", else at the
-        // last ":" (cmd/oras/internal/option/target.go): a directory holding either is written
-        // somewhere else, or read with a reference nobody gave (an untagged push or fetch).
-        const mark = ['@', ':'].find(m => dir.includes(m));
+        // oras splits its first argument at "," (tags) before anything else, and a layout reference
+        // <dir>[:tag|@digest] at the last "@", else the last ":" (cmd/oras/internal/option/target.go):
+        // a directory holding any of them is written somewhere else, or read with a reference nobody
+        // gave. What oras receives is the absolute path, so the working directory counts too.
+        const absolute = external_node_path_namespaceObject.resolve(dir);
+        const mark = [',', '@', ':'].find(m => absolute.includes(m));
         if (mark !== undefined) {
-            throw bad(`names a directory with "${mark}", which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`);
+            const where = absolute === dir ? '' : ` (absolute path ${JSON.stringify(absolute)})`;
+            throw bad(`names a directory${where} with "${mark}", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`);
         }
         return { kind: 'oci-layout', dir, name: value };
     }
@@ -17004,6 +17008,8 @@ function formatRfc3339(ms) {
 
 
 const DEFAULT_ORAS_VERSION = '1.3.4';
+/** `manifest index create` (format: image) came in 1.3.0; `--format json` in 1.2.0. */
+const MINIMUM_ORAS_VERSION = '1.3.0';
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar';
 const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook';
 const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900;
@@ -17061,6 +17067,9 @@ function parseInputs(read, env) {
     const orasVersion = get('oras-version', DEFAULT_ORAS_VERSION).replace(/^v/, '');
     if (node_modules_semver.valid(orasVersion) === null || node_modules_semver.clean(orasVersion) !== orasVersion) {
         throw new ActionError(`oras-version ${JSON.stringify(orasVersion)} is not a release version such as ${DEFAULT_ORAS_VERSION}`);
+    }
+    if (node_modules_semver.lt(orasVersion, MINIMUM_ORAS_VERSION)) {
+        throw new ActionError(`oras-version ${orasVersion} is too old: the action needs ${MINIMUM_ORAS_VERSION} or newer (\`manifest index create\` came in 1.3.0, \`--format json\` in 1.2.0); use ${DEFAULT_ORAS_VERSION}, the default`);
     }
     const orasUrl = get('oras-url');
     const orasChecksum = get('oras-checksum').toLowerCase();
@@ -17646,7 +17655,7 @@ async function orasCall(r, verb, args, opts = {}) {
             return out;
         const delay = backoff[attempt - 1];
         if (delay === undefined || !isTransient(out.stderr)) {
-            throw registryError(r.image, r.username, verb, out.stderr, attempt);
+            throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '');
         }
         const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ');
         warning(`oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
@@ -17714,7 +17723,11 @@ async function fetchManifest(r, tag, backoffMs) {
         ...targetFlags(r),
         `${targetName(r)}:${tag}`
     ];
-    const notFound = new RegExp(`${escapeRegExp(tag)}: not found\\s*$`, 'm');
+    // A registry says `…: <repo>:<tag>: not found`; an OCI layout only `failed to fetch the
+    // content of "<dir>:<tag>": not found` (oras-go's content/oci falls back to resolving a blob,
+    // whose not-found names nothing).
+    const ref = `${targetName(r)}:${tag}`;
+    const notFound = new RegExp(`(?:${escapeRegExp(tag)}|${escapeRegExp(JSON.stringify(ref))}): not found\\s*$`, 'm');
     const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) });
     if (out === undefined)
         return undefined;
@@ -17771,8 +17784,12 @@ function escapeRegExp(text) {
 // (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
 // "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
 const TRANSIENT = /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i;
+// An error response with a JSON body is printed by its error codes alone, without the status
+// (`Error response from registry: unknown: …`): the codes a server failure or a rate limit
+// carries. Anchored, so that "manifest unknown: …" (a refusal) is not one of them.
+const TRANSIENT_CODE = /(?:^Error: |registry: |; )(?:unknown|unavailable|toomanyrequests):/im;
 function isTransient(stderr) {
-    return TRANSIENT.test(stderr);
+    return TRANSIENT.test(stderr) || TRANSIENT_CODE.test(stderr);
 }
 function parsePushOutput(stdout) {
     let parsed;
@@ -17805,15 +17822,18 @@ const DOING = {
     'tag in': 'tagging in'
 };
 /** Turns oras's error text into what the workflow author has to do about it. */
-function registryError(image, username, action, stderr, attempts = 1) {
+function registryError(image, username, action, stderr, attempts = 1, anonymous = false) {
     const detail = firstError(stderr);
     const after = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (image.kind === 'oci-layout')
         return new ActionError(`oras could not ${action} ${image.dir}${after}: ${detail}`);
     const where = image.registry;
     const ghcr = where === 'ghcr.io';
-    if (/credential not found/i.test(stderr)) {
-        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`);
+    // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
+    // refusal is a plain 401 or 403: nobody's credentials were rejected.
+    if (/credential not found/i.test(stderr) ||
+        (anonymous && /\b40[13]\b|unauthorized|denied|forbidden/i.test(stderr))) {
+        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}; ${detail}`);
     }
     if (/\b401\b|unauthorized/i.test(stderr)) {
         return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
@@ -23293,21 +23313,33 @@ function republish_explain(plan, tags) {
 
 
 
+
+
 /**
  * Reads what every planned tag points at before any download. Returns the outcome when nothing
  * needs building (the tags already name a bundle from the same inputs, some perhaps after an
- * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
- * network) fails the step: it never leads to a push or a skip.
+ * `oras tag`); undefined when the bundle must be built and pushed. The check only saves work, so
+ * it never blocks a publish: a read that fails (401, 403 DENIED, which GHCR answers for a
+ * package that does not exist yet, 5xx after the retries, the network) is one warning, and the
+ * bundle is built and pushed as if nothing were published. The push then succeeds or fails on
+ * its own, with its own error. A doubt never leads to a skip.
  */
 async function readPublished(skipPublished, registry, release, variant, tags, provenance) {
     const ours = provenance[INPUTS_ANNOTATION];
     if (!skipPublished) {
-        // Still read one tag: a bad password fails here in seconds, not after the downloads.
-        await fetchManifest(registry, tags[0]);
         info('skip-published is false: building and pushing whatever the tags hold');
         return undefined;
     }
-    const found = await readTags(registry, tags);
+    let found;
+    try {
+        found = await readTags(registry, tags);
+    }
+    catch (err) {
+        if (cancelled())
+            throw err;
+        warning(`could not read what ${reference(registry.image, tags[0])} holds (${describeError(err)}); building and pushing as if nothing were published`);
+        return undefined;
+    }
     const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
     for (const line of findings)
         info(line);

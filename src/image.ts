@@ -1,3 +1,4 @@
+import * as path from 'node:path'
 import { ActionError } from './errors.js'
 
 export type ImageTarget =
@@ -19,13 +20,16 @@ export function parseImage(value: string): ImageTarget {
     const dir = value.slice(OCI_LAYOUT_PREFIX.length)
     if (dir === '')
       throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci')
-    // oras takes an OCI layout as <dir>[:tag|@digest] and splits it at the last "@", else at the
-    // last ":" (cmd/oras/internal/option/target.go): a directory holding either is written
-    // somewhere else, or read with a reference nobody gave (an untagged push or fetch).
-    const mark = ['@', ':'].find(m => dir.includes(m))
+    // oras splits its first argument at "," (tags) before anything else, and a layout reference
+    // <dir>[:tag|@digest] at the last "@", else the last ":" (cmd/oras/internal/option/target.go):
+    // a directory holding any of them is written somewhere else, or read with a reference nobody
+    // gave. What oras receives is the absolute path, so the working directory counts too.
+    const absolute = path.resolve(dir)
+    const mark = [',', '@', ':'].find(m => absolute.includes(m))
     if (mark !== undefined) {
+      const where = absolute === dir ? '' : ` (absolute path ${JSON.stringify(absolute)})`
       throw bad(
-        `names a directory with "${mark}", which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`
+        `names a directory${where} with "${mark}", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`
       )
     }
     return { kind: 'oci-layout', dir, name: value }

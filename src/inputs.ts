@@ -6,6 +6,8 @@ import { parseAnnotations, parseTagList } from './publish.js'
 import { RFC3339_FORM, formatRfc3339, isOrasRfc3339, isStrictRfc3339 } from './rfc3339.js'
 
 export const DEFAULT_ORAS_VERSION = '1.3.4'
+/** `manifest index create` (format: image) came in 1.3.0; `--format json` in 1.2.0. */
+export const MINIMUM_ORAS_VERSION = '1.3.0'
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar'
 export const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook'
 export const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900
@@ -132,6 +134,11 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv): Inputs {
   if (semver.valid(orasVersion) === null || semver.clean(orasVersion) !== orasVersion) {
     throw new ActionError(
       `oras-version ${JSON.stringify(orasVersion)} is not a release version such as ${DEFAULT_ORAS_VERSION}`
+    )
+  }
+  if (semver.lt(orasVersion, MINIMUM_ORAS_VERSION)) {
+    throw new ActionError(
+      `oras-version ${orasVersion} is too old: the action needs ${MINIMUM_ORAS_VERSION} or newer (\`manifest index create\` came in 1.3.0, \`--format json\` in 1.2.0); use ${DEFAULT_ORAS_VERSION}, the default`
     )
   }
   const orasUrl = get('oras-url')

@@ -17,7 +17,8 @@ export const PINNED_SHA256: Readonly<Record<string, string>> = {
     '2621f6b252b222f6fbf4e114d2fcaa0cec6b632624ffaf73143f66e4e0994f86',
   'oras_1.3.2_darwin_arm64.tar.gz':
     '7929f792cf272268412375ecad6f0fb3c20f164368d5b57966e67ad6d36eca53',
-  'oras_1.3.2_windows_amd64.zip': 'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d',
+  'oras_1.3.2_windows_amd64.zip':
+    'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d',
   // 1.3.3 and 1.3.4: each figure is corroborated by two or more independent public pins.
   'oras_1.3.3_linux_amd64.tar.gz':
     '9ce999f8d2de03fc03968b29d743077a58783e545e5eaa53917ca177352d0e59',

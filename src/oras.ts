@@ -257,7 +257,7 @@ async function orasCall(
     if (out.exitCode === 0) return out
     const delay = backoff[attempt - 1]
     if (delay === undefined || !isTransient(out.stderr)) {
-      throw registryError(r.image, r.username, verb, out.stderr, attempt)
+      throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '')
     }
     const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ')
     core.warning(
@@ -377,7 +377,14 @@ export async function fetchManifest(
     ...targetFlags(r),
     `${targetName(r)}:${tag}`
   ]
-  const notFound = new RegExp(`${escapeRegExp(tag)}: not found\\s*$`, 'm')
+  // A registry says `…: <repo>:<tag>: not found`; an OCI layout only `failed to fetch the
+  // content of "<dir>:<tag>": not found` (oras-go's content/oci falls back to resolving a blob,
+  // whose not-found names nothing).
+  const ref = `${targetName(r)}:${tag}`
+  const notFound = new RegExp(
+    `(?:${escapeRegExp(tag)}|${escapeRegExp(JSON.stringify(ref))}): not found\\s*$`,
+    'm'
+  )
   const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) })
   if (out === undefined) return undefined
   return parseFetchOutput(out.stdout, reference(r.image, tag))
@@ -452,9 +459,13 @@ function escapeRegExp(text: string): string {
 // "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
 const TRANSIENT =
   /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i
+// An error response with a JSON body is printed by its error codes alone, without the status
+// (`Error response from registry: unknown: …`): the codes a server failure or a rate limit
+// carries. Anchored, so that "manifest unknown: …" (a refusal) is not one of them.
+const TRANSIENT_CODE = /(?:^Error: |registry: |; )(?:unknown|unavailable|toomanyrequests):/im
 
 export function isTransient(stderr: string): boolean {
-  return TRANSIENT.test(stderr)
+  return TRANSIENT.test(stderr) || TRANSIENT_CODE.test(stderr)
 }
 
 export function parsePushOutput(stdout: string): PushResult {
@@ -502,7 +513,8 @@ export function registryError(
   username: string,
   action: Verb,
   stderr: string,
-  attempts = 1
+  attempts = 1,
+  anonymous = false
 ): ActionError {
   const detail = firstError(stderr)
   const after = attempts > 1 ? ` after ${attempts} attempts` : ''
@@ -510,9 +522,14 @@ export function registryError(
     return new ActionError(`oras could not ${action} ${image.dir}${after}: ${detail}`)
   const where = image.registry
   const ghcr = where === 'ghcr.io'
-  if (/credential not found/i.test(stderr)) {
+  // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
+  // refusal is a plain 401 or 403: nobody's credentials were rejected.
+  if (
+    /credential not found/i.test(stderr) ||
+    (anonymous && /\b40[13]\b|unauthorized|denied|forbidden/i.test(stderr))
+  ) {
     return new ActionError(
-      `${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and password is empty: set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }})' : ''}`
+      `${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}; ${detail}`
     )
   }
   if (/\b401\b|unauthorized/i.test(stderr)) {

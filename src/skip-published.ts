@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { describeError } from './errors.js'
 import { mapLimit } from './format.js'
 import { reference } from './image.js'
 import { fetchManifest, tagManifest, type PublishedManifest, type Registry } from './oras.js'
@@ -6,12 +7,16 @@ import { INPUTS_ANNOTATION } from './publish.js'
 import type { Release } from './release.js'
 import { summarizeRepublished, type Published } from './report.js'
 import { describeTag, explain, planRepublish } from './republish.js'
+import { cancelled } from './run-temp.js'
 
 /**
  * Reads what every planned tag points at before any download. Returns the outcome when nothing
  * needs building (the tags already name a bundle from the same inputs, some perhaps after an
- * `oras tag`); undefined when the bundle must be built and pushed. Any doubt (401, 5xx, the
- * network) fails the step: it never leads to a push or a skip.
+ * `oras tag`); undefined when the bundle must be built and pushed. The check only saves work, so
+ * it never blocks a publish: a read that fails (401, 403 DENIED, which GHCR answers for a
+ * package that does not exist yet, 5xx after the retries, the network) is one warning, and the
+ * bundle is built and pushed as if nothing were published. The push then succeeds or fails on
+ * its own, with its own error. A doubt never leads to a skip.
  */
 export async function readPublished(
   skipPublished: boolean,
@@ -23,12 +28,19 @@ export async function readPublished(
 ): Promise<Published | undefined> {
   const ours = provenance[INPUTS_ANNOTATION]!
   if (!skipPublished) {
-    // Still read one tag: a bad password fails here in seconds, not after the downloads.
-    await fetchManifest(registry, tags[0]!)
     core.info('skip-published is false: building and pushing whatever the tags hold')
     return undefined
   }
-  const found = await readTags(registry, tags)
+  let found: Array<PublishedManifest | undefined>
+  try {
+    found = await readTags(registry, tags)
+  } catch (err) {
+    if (cancelled()) throw err
+    core.warning(
+      `could not read what ${reference(registry.image, tags[0]!)} holds (${describeError(err)}); building and pushing as if nothing were published`
+    )
+    return undefined
+  }
   const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours))
   for (const line of findings) core.info(line)
   const plan = planRepublish(tags, found, ours)

@@ -432,4 +432,55 @@ describe('oci-layout target', () => {
     // Same content, same manifest as the registry push of the same variant.
     expect(run.outputs['digest']).toBe(runs.get('armbian-bcm2711')!.outputs['digest'])
   })
+
+  it('refuses a relative layout whose absolute path has "@", before any download', async () => {
+    const cwd = await mkdtemp(path.join(world.dir, 'work@1-'))
+    world.server.resetRequests()
+    const run = await runAction({
+      inputs: { ...world.inputs('lts'), image: 'oci-layout:out', 'plain-http': 'false' },
+      toolCache,
+      cwd
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toEqual([
+      `image "oci-layout:out" names a directory (absolute path ${JSON.stringify(path.join(cwd, 'out'))}) with "@", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`
+    ])
+    expect(world.server.requests()).toEqual([])
+    // oras would have cut the path at the "@" and written a layout beside it.
+    expect(await readdir(world.dir)).not.toContain('work')
+    expect(await readdir(cwd)).toEqual([])
+  })
+
+  it('takes a second variant and a new tag into the same layout (oras says a bare "not found")', async () => {
+    const layout = path.join(world.dir, 'layout-shared')
+    const into = (variant: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
+      runAction({
+        inputs: {
+          ...world.inputs(variant, extra),
+          image: `oci-layout:${layout}`,
+          'plain-http': 'false'
+        },
+        toolCache
+      })
+    ok(await into('armbian-bcm2711'))
+    const second = ok(await into('lts', { latest: 'true' }))
+    expect(second.outputs['skipped']).toBe('false')
+    const third = ok(await into('armbian-bcm2711', { tags: 'stable' }))
+    expect(JSON.parse(third.outputs['moved-tags']!)).toEqual(['stable'])
+    const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; annotations?: Record<string, string> }>
+    }
+    const tags = index.manifests
+      .map(m => m.annotations?.['org.opencontainers.image.ref.name'])
+      .filter(t => t !== undefined)
+      .sort()
+    expect(tags).toEqual([
+      'latest',
+      'latest-lts',
+      'stable',
+      'v0.11.1',
+      'v0.11.1-armbian-bcm2711',
+      'v0.11.1-lts'
+    ])
+  })
 })

@@ -294,9 +294,13 @@ export interface FaultRule {
   times?: number
   /**
    * 'respond' (default) answers with status/body/headers; 'reset' destroys the socket; 'hang'
-   * never answers (the connection stays open until the proxy stops).
+   * never answers (the connection stays open until the proxy stops); 'cut' reads `cutAfter`
+   * bytes of the request body (a blob half uploaded), then destroys the socket.
    */
-  action?: 'respond' | 'reset' | 'hang'
+  action?: 'respond' | 'reset' | 'hang' | 'cut'
+  cutAfter?: number
+  /** Only requests whose Content-Length is at least this (a large blob, not the empty config). */
+  minLength?: number
 }
 
 export interface FaultProxy {
@@ -323,6 +327,7 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[]): Pr
       (rule, i) =>
         (rule.method === undefined || rule.method.toUpperCase() === method) &&
         rule.path.test(reqPath) &&
+        Number(req.headers['content-length'] ?? 0) >= (rule.minLength ?? 0) &&
         hitCounts[i]! < (rule.times ?? Infinity)
     )
     if (index >= 0) {
@@ -330,6 +335,14 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[]): Pr
       hitCounts[index]! += 1
       if (rule.action === 'reset') {
         req.socket.destroy()
+        return
+      }
+      if (rule.action === 'cut') {
+        let seen = 0
+        req.on('data', (chunk: Buffer) => {
+          seen += chunk.length
+          if (seen >= (rule.cutAfter ?? 1)) req.socket.destroy()
+        })
         return
       }
       if (rule.action === 'hang') {

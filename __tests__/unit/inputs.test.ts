@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { ActionError } from '../../src/errors.js'
-import { parseCreated, parseInputs, type Inputs } from '../../src/inputs.js'
+import { DEFAULT_ORAS_VERSION, parseCreated, parseInputs, type Inputs } from '../../src/inputs.js'
 
 function parse(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Inputs {
   return parseInputs(name => inputs[name] ?? '', {
@@ -34,7 +37,7 @@ describe('parseInputs', () => {
       iso: false,
       plainHttp: false,
       artifactType: 'application/vnd.tinkerbell.hook.os.v1+tar',
-      oras: { version: '1.3.2' },
+      oras: { version: DEFAULT_ORAS_VERSION },
       downloadTimeoutMs: 900_000,
       created: undefined,
       format: 'artifact'
@@ -65,7 +68,7 @@ describe('parseInputs', () => {
     })
     expect(i.downloadUrl).toBe('http://mirror.example/hook')
     expect(i.oras).toEqual({
-      version: '1.3.2',
+      version: DEFAULT_ORAS_VERSION,
       url: 'http://mirror.example/oras.tar.gz',
       checksum: 'a'.repeat(64)
     })
@@ -128,6 +131,10 @@ describe('parseInputs', () => {
     [
       { 'hook-version': 'v1.0.0', 'oras-version': 'latest' },
       'oras-version "latest" is not a release version'
+    ],
+    [
+      { 'hook-version': 'v1.0.0', 'oras-version': '1.2.3' },
+      'oras-version 1.2.3 is too old: the action needs 1.3.0 or newer (`manifest index create` came in 1.3.0, `--format json` in 1.2.0); use 1.3.4, the default'
     ],
     [
       { 'hook-version': 'v1.0.0', 'download-timeout': '-1' },
@@ -274,11 +281,30 @@ describe('parseInputs refuses up front what would fail or be misread later', () 
   it.each([
     ['oci-layout:./out@v1', '"@"'],
     ['oci-layout:/srv/oci@sha256:abc', '"@"'],
-    ['oci-layout:./a:b', '":"']
+    ['oci-layout:./a:b', '":"'],
+    ['oci-layout:/srv/a,b', '","']
   ])('refuses image %j, whose directory oras would split into a reference', (image, what) => {
+    const dir = image.slice('oci-layout:'.length)
+    const where = path.isAbsolute(dir)
+      ? ''
+      : ` (absolute path ${JSON.stringify(path.resolve(dir))})`
     expect(refusal({ ...v, variant: 'lts', image })).toBe(
-      `image ${JSON.stringify(image)} names a directory with ${what}, which oras reads as the start of a tag or digest (it splits <dir>[:tag|@digest] at the last ":" or "@"): choose a directory path without ":" and "@"`
+      `image ${JSON.stringify(image)} names a directory${where} with ${what}, which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`
     )
+  })
+
+  it('refuses a relative layout directory below a working directory with "@", ":" or ","', () => {
+    const cwd = process.cwd()
+    const odd = mkdtempSync(path.join(os.tmpdir(), 'hook-at@-'))
+    try {
+      process.chdir(odd)
+      expect(refusal({ ...v, variant: 'lts', image: 'oci-layout:layout' })).toBe(
+        `image "oci-layout:layout" names a directory (absolute path ${JSON.stringify(path.join(process.cwd(), 'layout'))}) with "@", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`
+      )
+    } finally {
+      process.chdir(cwd)
+      rmSync(odd, { recursive: true })
+    }
   })
 
   it.each([

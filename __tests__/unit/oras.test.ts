@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { parseImage } from '../../src/image.js'
 import { isTransient, parsePushOutput, registryError } from '../../src/oras.js'
 import { PINNED_SHA256, orasAsset, parseOrasChecksums } from '../../src/oras-release.js'
+import { DEFAULT_ORAS_VERSION } from '../../src/inputs.js'
 
 describe('oras release data', () => {
   it('names the official assets per platform', () => {
@@ -20,7 +21,7 @@ describe('oras release data', () => {
     expect(orasAsset('1.2.0', 'linux', 'arm', 'b').name).toBe('oras_1.2.0_linux_armv7.tar.gz')
   })
 
-  it('pins every 1.3.2 asset it names', () => {
+  it('pins every official 1.3.2 asset it names', () => {
     for (const [platform, arch] of [
       ['linux', 'x64'],
       ['linux', 'arm64'],
@@ -29,6 +30,16 @@ describe('oras release data', () => {
       ['win32', 'x64']
     ] as const) {
       expect(PINNED_SHA256[orasAsset('1.3.2', platform, arch, 'b').name]).toMatch(/^[0-9a-f]{64}$/)
+    }
+  })
+
+  it('installs by default an oras with oras-go 2.6.2’s security fixes (1.3.3 or newer), pinned on Linux', () => {
+    const [major, minor, patch] = DEFAULT_ORAS_VERSION.split('.').map(Number)
+    expect(major! * 1e6 + minor! * 1e3 + patch!).toBeGreaterThanOrEqual(1_003_003)
+    for (const arch of ['x64', 'arm64'] as const) {
+      expect(PINNED_SHA256[orasAsset(DEFAULT_ORAS_VERSION, 'linux', arch, 'b').name]).toMatch(
+        /^[0-9a-f]{64}$/
+      )
     }
   })
 
@@ -69,6 +80,20 @@ describe('oras push output', () => {
       isTransient('Error: response status code 401: unauthorized: authentication required')
     ).toBe(false)
     expect(isTransient('Error: response status code 400: manifest invalid')).toBe(false)
+    // A JSON error body is printed by its codes alone, without the status.
+    expect(isTransient('Error response from registry: unknown: unknown error')).toBe(true)
+    expect(isTransient('Error response from registry: toomanyrequests: slow down')).toBe(true)
+    expect(isTransient('Error response from registry: unavailable: maintenance')).toBe(true)
+    expect(
+      isTransient(
+        'Error response from registry: failed to fetch the content of "r:t": manifest unknown: manifest unknown'
+      )
+    ).toBe(false)
+    expect(
+      isTransient(
+        'Error response from registry: denied: requested access to the resource is denied'
+      )
+    ).toBe(false)
     // Two parallel pushes of one blob can lose it in the registry; pushing again heals that.
     expect(
       isTransient(
@@ -92,5 +117,19 @@ describe('oras push output', () => {
         'Error: response status code 403: denied: permission_denied'
       ).message
     ).toContain('the workflow needs `permissions: packages: write`')
+  })
+
+  it('says that no credentials were given, not that they were rejected, for an anonymous push', () => {
+    const ghcr = parseImage('ghcr.io/o/r')
+    for (const stderr of [
+      'Error response from registry: unauthorized: authentication required',
+      'Error response from registry: denied: requested access to the resource is denied'
+    ]) {
+      const message = registryError(ghcr, 'octocat', 'push to', stderr, 1, true).message
+      expect(message).toMatch(
+        /^ghcr\.io requires credentials to push ghcr\.io\/o\/r and none were given \(password is empty\)/
+      )
+      expect(message).not.toContain('octocat')
+    }
   })
 })
