@@ -16633,7 +16633,71 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./src/image-plan.ts
+/**
+ * The image format, planned without touching the disk: which layer each bundle entry becomes,
+ * and each platform's image config. Everything here depends only on the bundle's names, link
+ * targets and sizes and on the given annotations, so the same inputs give the same bytes.
+ */
+const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
+/**
+ * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
+ * boot server serves arm machines too. Only the config's architecture differs, so that a
+ * node of either architecture can pull and mount the image.
+ */
+const IMAGE_PLATFORMS = [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' }
+];
+function platformName(p) {
+    return `${p.os}/${p.architecture}`;
+}
+/** Longest file name (NAME_MAX) of Linux file systems, in bytes. */
+const image_plan_NAME_MAX = 255;
+/** Each layer tarball is written, and given to oras, as `<bundle name>.tar`. */
+const LAYER_FILE_SUFFIX = '.tar';
+/** The longest bundle name the image format can write: `<name>.tar` must be a file name. */
+const IMAGE_NAME_MAX = image_plan_NAME_MAX - LAYER_FILE_SUFFIX.length;
+const EPOCH = new Date(0);
+const FILE_MODE = 0o644;
+const LINK_MODE = 0o777;
+/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
+function planLayers(entries) {
+    return entries.map(e => ({
+        entry: e.name,
+        file: `${e.name}${LAYER_FILE_SUFFIX}`,
+        header: e.target === undefined
+            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
+            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
+    }));
+}
+function fixed(name) {
+    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+}
+/**
+ * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
+ * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
+ * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
+ * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
+ */
+function imageConfig(platform, diffIds, annotations) {
+    const labels = {};
+    for (const key of Object.keys(annotations).sort())
+        labels[key] = annotations[key];
+    return JSON.stringify({
+        created: annotations['org.opencontainers.image.created'],
+        architecture: platform.architecture,
+        os: platform.os,
+        config: { Labels: labels },
+        rootfs: { type: 'layers', diff_ids: diffIds }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/extra-files.ts
+
+
+
 
 
 
@@ -16655,9 +16719,25 @@ function parseExtraFilePatterns(text) {
  * pattern must match something; `!` patterns exclude from every include. A match must be a
  * regular file, or a link to one, inside the workspace; its base name must be new to the
  * bundle (`reserved`: every name the release's files, links and assets can have) and to the
- * other matches.
+ * other matches. With `imageLayers` (format: image, pushed) a name must also leave room for the
+ * `.tar` of its layer file, or the push would fail after the downloads with ENAMETOOLONG.
+ *
+ * Decisions (issue 17):
+ * - A file with several hard links is accepted, even when another of its names lies outside
+ *   the workspace. A hard link has no target: every name is the file itself, and this one is
+ *   in the workspace, where whoever made it could as well have copied the bytes there. What is
+ *   served is what was hashed here: the bundle gets a copy, re-hashed after copying
+ *   (bundle.ts), so a write through another name in between fails the step instead of
+ *   publishing unchecked bytes. (A symbolic link is different: it names another path, and is
+ *   refused when that path is outside the workspace.)
+ * - No size limit: a big file is a legitimate choice (a disk image), and any bound would be
+ *   arbitrary; the registry's own limits are the ones that matter. But what is pushed is dense:
+ *   the layer tarball of format: image (and the copies made for the push) hold every byte of
+ *   the apparent size, so a sparse file costs far more disk than it occupies (issue 17
+ *   measured about 12 GiB of RUNNER_TEMP for a sparse 4 GiB file with format: image). A large
+ *   sparse file is therefore named in a warning, before anything is downloaded.
  */
-async function resolveExtraFiles(patterns, workspace, reserved) {
+async function resolveExtraFiles(patterns, workspace, reserved, opts = {}) {
     if (patterns.length === 0)
         return [];
     const root = await (0,promises_namespaceObject.realpath)(workspace).catch(err => {
@@ -16690,6 +16770,10 @@ async function resolveExtraFiles(patterns, workspace, reserved) {
         if (!SAFE_NAME.test(name)) {
             throw bad(`has the name ${JSON.stringify(name)}: bundle names may only use A-Z a-z 0-9 . _ - and not start with . or -; rename the file`);
         }
+        const length = Buffer.byteLength(name);
+        if (opts.imageLayers && length > IMAGE_NAME_MAX) {
+            throw bad(`has a name of ${length} bytes, more than the ${IMAGE_NAME_MAX} that format: image allows (it writes each bundle file as <name>.tar, and a file name has at most 255 bytes): rename the file`);
+        }
         if (reserved.has(name)) {
             throw bad(`would be ${name} at the bundle root, a name the release's files already use: rename the file`);
         }
@@ -16702,6 +16786,8 @@ async function resolveExtraFiles(patterns, workspace, reserved) {
     }
     return files.sort((a, b) => compare(a.name, b.name));
 }
+/** Sparse files from this size on are named in a warning (see resolveExtraFiles). */
+const SPARSE_WARNING_BYTES = 64 << 20;
 /** The path of the bytes to serve for `match`: the file, or the file a link leads to. */
 async function regularFileInside(match, pattern, root) {
     const bad = (why) => new ActionError(`extra-files: ${match} (pattern ${JSON.stringify(pattern)}) ${why}`);
@@ -16724,6 +16810,10 @@ async function regularFileInside(match, pattern, root) {
     }
     if (!s.isFile())
         throw bad('is not a regular file: give files only');
+    // st_blocks counts 512-byte units on Linux whatever the file system's block size.
+    if (s.size >= SPARSE_WARNING_BYTES && s.blocks * 512 < s.size / 2) {
+        warning(`extra-files: ${match} is a sparse file of ${bytes(s.size)} (${bytes(s.blocks * 512)} on disk): it is pushed in full, and with format: image its layer tarball alone takes ${bytes(s.size)} of RUNNER_TEMP`);
+    }
     return source;
 }
 function inside(p, root) {
@@ -17841,7 +17931,7 @@ async function orasCall(r, verb, args, opts = {}) {
         await new Promise(resolve => setTimeout(resolve, delay));
     }
 }
-const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const oras_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
 /** The target with every tag at once, or with none (a push by digest, no tag moves). */
 function targetRef(r, tags) {
     return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`;
@@ -17850,7 +17940,7 @@ function targetRef(r, tags) {
 async function push(r, req) {
     // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
     const kind = req.imageConfig !== undefined
-        ? ['--config', `${req.imageConfig}:${IMAGE_CONFIG_MEDIA_TYPE}`]
+        ? ['--config', `${req.imageConfig}:${oras_IMAGE_CONFIG_MEDIA_TYPE}`]
         : ['--artifact-type', req.artifactType ?? ''];
     const args = [
         'push',
@@ -18031,61 +18121,6 @@ async function publishArtifact(registry, bundle, tags, artifactType, annotations
         cwd: bundle.dir,
         artifactType,
         annotationFile: file
-    });
-}
-
-;// CONCATENATED MODULE: ./src/image-plan.ts
-/**
- * The image format, planned without touching the disk: which layer each bundle entry becomes,
- * and each platform's image config. Everything here depends only on the bundle's names, link
- * targets and sizes and on the given annotations, so the same inputs give the same bytes.
- */
-const image_plan_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
-/**
- * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
- * boot server serves arm machines too. Only the config's architecture differs, so that a
- * node of either architecture can pull and mount the image.
- */
-const IMAGE_PLATFORMS = [
-    { os: 'linux', architecture: 'amd64' },
-    { os: 'linux', architecture: 'arm64' }
-];
-function platformName(p) {
-    return `${p.os}/${p.architecture}`;
-}
-const EPOCH = new Date(0);
-const FILE_MODE = 0o644;
-const LINK_MODE = 0o777;
-/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
-function planLayers(entries) {
-    return entries.map(e => ({
-        entry: e.name,
-        file: `${e.name}.tar`,
-        header: e.target === undefined
-            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
-            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
-    }));
-}
-function fixed(name) {
-    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
-}
-/**
- * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
- * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
- * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
- * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
- */
-function imageConfig(platform, diffIds, annotations) {
-    const labels = {};
-    for (const key of Object.keys(annotations).sort())
-        labels[key] = annotations[key];
-    return JSON.stringify({
-        created: annotations['org.opencontainers.image.created'],
-        architecture: platform.architecture,
-        os: platform.os,
-        config: { Labels: labels },
-        rootfs: { type: 'layers', diff_ids: diffIds }
     });
 }
 
@@ -23589,7 +23624,7 @@ async function run() {
             ...planBundle(variant, release.archives),
             isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
         };
-        const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]));
+        const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]), { imageLayers: inputs.push && inputs.format === 'image' });
         // Everything that can be refused without the archives is refused before downloading them.
         const tags = inputs.push
             ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
