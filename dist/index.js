@@ -7417,7 +7417,7 @@ exports.debug = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4875);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2211);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -7428,7 +7428,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4875:
+/***/ 2211:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11943,6 +11943,26 @@ async function saveToCache(content, kind = archiveKind(content.archive)) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/display-url.ts
+/**
+ * A URL as every message and log line shows it: scheme, host, port and path only. The user
+ * info (a mirror's user:password@), the query (a token, a pre-signed URL's signature) and the
+ * fragment may carry secrets, and a refused or failing URL is printed before anyone could mask
+ * them; what is left still says which server and which file.
+ */
+function displayUrl(url) {
+    try {
+        const u = typeof url === 'string' ? new URL(url) : url;
+        return `${u.protocol}//${u.host}${u.pathname}`;
+    }
+    catch {
+        // Not a URL: cut at the first "?" or "#" and drop anything up to an "@" in the authority.
+        return String(url)
+            .replace(/[?#][\s\S]*$/, '')
+            .replace(/^([^/]*\/\/)[^/]*@/, '$1');
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/format.ts
@@ -11999,27 +12019,58 @@ async function mapLimit(items, limit, work) {
 
 
 
+
 // tool-cache's policy for downloadTool (ACTIONS-RUNTIME.md), kept for every download here.
 const MAX_ATTEMPTS = 3;
 const RETRY_MIN_SECONDS = 10;
 const RETRY_MAX_SECONDS = 20;
 const USER_AGENT = 'hook-bundle-action';
+/**
+ * Redirects followed per attempt. Release assets take one or two (github.com to its object
+ * store); curl and browsers stop at 20 or so, @actions/http-client at 50. A chain past 10 is a
+ * loop or a misconfigured mirror, and each hop is a request: say so early.
+ */
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * Connect timeout: a host that does not take the connection (a firewall dropping packets, a
+ * machine that is down) would otherwise hold an attempt until the kernel gives up, about two
+ * minutes on Linux. A server a runner can use connects within a second or two, even across
+ * continents; 15 s leaves room for a slow proxy or a busy runner and still fails an attempt
+ * quickly.
+ */
+const CONNECT_TIMEOUT_SECONDS = 15;
+/**
+ * Stall limit: an attempt that receives no byte for this long (no response once connected, or a
+ * body that stops) has failed and is retried, instead of waiting out download-timeout (15 min
+ * by default). GitHub's CDN and common mirrors answer in well under a second and never pause a
+ * healthy transfer for tens of seconds; 30 s is long enough not to abandon a slow but moving
+ * download, short enough that three stalled attempts cost minutes, not the step's timeout. Time
+ * in which this process itself is not reading (its disk or CPU behind) does not count.
+ */
+const STALL_SECONDS = 30;
 /** An answer that is not 200: retried when the server may recover (5xx, 408, 429). */
 class HttpStatusError extends Error {
     status;
-    constructor(status) {
+    redirectedTo;
+    noLocation;
+    constructor(status, 
+    /** Where the answer came from, when redirects led away from the URL asked for. */
+    redirectedTo, noLocation = false) {
         super(`Unexpected HTTP response: ${status}`);
         this.status = status;
+        this.redirectedTo = redirectedTo;
+        this.noLocation = noLocation;
     }
 }
 /** The response body broke or ended short: the bytes are incomplete, another attempt may not be. */
 class TransferError extends Error {
 }
 /**
- * GETs `url` with @actions/http-client (which honours https_proxy / no_proxy and follows
- * redirects, dropping the Authorization header on another host) and hands the body to `consume`
- * as it arrives, so it can be hashed, inflated and extracted in one pass with no copy on disk.
- * Retries as tool-cache does, and turns every failure into one line naming the URL.
+ * GETs `url` with @actions/http-client (which honours https_proxy / no_proxy) and hands the body
+ * to `consume` as it arrives, so it can be hashed, inflated and extracted in one pass with no
+ * copy on disk. Redirects are followed here, not by the client (see fetchOnce). Retries as
+ * tool-cache does, and turns every failure into one line naming the URL (as displayUrl shows it).
  */
 async function fetchBody(url, opts, consume) {
     const deadline = new AbortController();
@@ -12052,49 +12103,179 @@ async function fetchBody(url, opts, consume) {
         clearTimeout(timer);
     }
 }
+/**
+ * One attempt: the request, each redirect followed as a new request, then the body.
+ *
+ * @actions/http-client follows redirects itself, but (as of 4.0) it reads each redirect's whole
+ * body into memory first, with no bound and beyond the reach of a timeout (a stalled or endless
+ * redirect body left the process hanging on a promise that never settles), resolves no relative
+ * Location, and keeps the Authorization header on another port or scheme of the same host name.
+ * So redirects are followed here: a redirect's body is never read, a Location is resolved
+ * against the URL that answered (RFC 9110), https is never downgraded to http, the credentials
+ * go only to the origin (scheme, host and port) they were given for, as curl does since
+ * CVE-2022-27776, and the chain stops after MAX_REDIRECTS.
+ */
 async function fetchOnce(url, opts, consume, signal) {
-    // One client per attempt: disposing it destroys its sockets, which is how a timeout ends a
-    // request still waiting for its headers.
-    const client = new lib_HttpClient(USER_AGENT, [], { allowRetries: false, keepAlive: false });
+    const origin = new URL(url).origin;
+    let current = url;
+    for (let redirects = 0;; redirects++) {
+        const authorization = new URL(current).origin === origin ? opts.authorization : undefined;
+        const { message, close } = await request(current, authorization, signal, opts.what);
+        try {
+            const status = message.statusCode ?? 0;
+            if (REDIRECT_STATUSES.has(status)) {
+                const location = message.headers.location;
+                // Never read: closing the connection is the only bound on what a redirect may send.
+                message.destroy();
+                if (location === undefined)
+                    throw new HttpStatusError(status, redirected(url, current), true);
+                const next = redirectTarget(current, location, opts.what);
+                if (redirects >= MAX_REDIRECTS) {
+                    throw new ActionError(`${opts.what}: too many redirects from ${displayUrl(url)} (more than ${MAX_REDIRECTS}, the last to ${displayUrl(next)}); the server redirects in a loop or too deep, check the URL`);
+                }
+                core_debug(`${displayUrl(current)} redirects (HTTP ${status}) to ${displayUrl(next)}`);
+                current = next;
+                continue;
+            }
+            if (status !== 200) {
+                message.resume();
+                throw new HttpStatusError(status, redirected(url, current));
+            }
+            // Node ends a body shorter than its Content-Length with an error, which lands here.
+            let broken;
+            message.on('error', err => (broken ??= err));
+            const unwatch = watchStalls(message);
+            try {
+                return await consume(message);
+            }
+            catch (err) {
+                // The consumer's own verdicts (ActionError) stand; anything else that failed while the
+                // body broke under it was caused by the transfer, and another attempt may succeed.
+                if (broken && !(err instanceof ActionError))
+                    throw new TransferError(describeError(broken), { cause: broken });
+                throw err;
+            }
+            finally {
+                unwatch();
+            }
+        }
+        finally {
+            close();
+        }
+    }
+}
+function redirected(url, current) {
+    return current === url ? undefined : current;
+}
+/** The URL a Location leads to, resolved against the URL that answered; only http(s). */
+function redirectTarget(from, location, what) {
+    let next;
+    try {
+        next = new URL(location, from);
+    }
+    catch {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${JSON.stringify(displayUrl(location))}, which is not a URL; the server is misconfigured`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, which is not http(s); refusing to follow it`);
+    }
+    if (new URL(from).protocol === 'https:' && next.protocol === 'http:') {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, from https to plain http; refusing the downgrade, use an https mirror`);
+    }
+    return next.href;
+}
+/** How many seconds a setting is, with the tests' override (read from globalThis, as below). */
+function testSeconds(key, fallback) {
+    const value = globalThis[key];
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+const stallSeconds = () => testSeconds('TEST_HOOK_BUNDLE_STALL_SECONDS', STALL_SECONDS);
+const connectSeconds = () => testSeconds('TEST_HOOK_BUNDLE_CONNECT_SECONDS', CONNECT_TIMEOUT_SECONDS);
+/**
+ * One GET with its own client: disposing it destroys its sockets, which is how a timeout ends a
+ * request still waiting for its headers. Resolves once the response headers are in.
+ */
+async function request(url, authorization, signal, what) {
+    const connectMs = connectSeconds() * 1000;
+    // http.request's `timeout` counts from the socket's creation, so it bounds the connect; once
+    // connected, http-client replaces it with socketTimeout, which bounds the wait for the headers.
+    const connectTimeout = {
+        prepareRequest: options => void (options.timeout = connectMs),
+        canHandleAuthentication: () => false,
+        handleAuthentication: () => Promise.reject(new Error('not supported'))
+    };
+    const client = new lib_HttpClient(USER_AGENT, [connectTimeout], {
+        allowRetries: false,
+        allowRedirects: false,
+        keepAlive: false,
+        socketTimeout: stallSeconds() * 1000
+    });
     let message;
     const abort = () => {
         client.dispose();
         message?.destroy(new TransferError('aborted by download-timeout'));
     };
     signal.addEventListener('abort', abort, { once: true });
-    try {
-        if (signal.aborted)
-            throw new TransferError('aborted by download-timeout');
-        core_debug(`Downloading ${url}`);
-        const headers = opts.authorization ? { authorization: opts.authorization } : {};
-        const response = await client.get(url, headers).catch((err) => {
-            throw new TransferError(describeError(err), { cause: err });
-        });
-        message = response.message;
-        // Node ends a body shorter than its Content-Length with an error, which lands here.
-        let broken;
-        message.on('error', err => (broken ??= err));
-        const status = message.statusCode ?? 0;
-        if (status !== 200) {
-            message.resume();
-            throw new HttpStatusError(status);
-        }
-        try {
-            return await consume(message);
-        }
-        catch (err) {
-            // The consumer's own verdicts (ActionError) stand; anything else that failed while the
-            // body broke under it was caused by the transfer, and another attempt may succeed.
-            if (broken && !(err instanceof ActionError))
-                throw new TransferError(describeError(broken), { cause: broken });
-            throw err;
-        }
-    }
-    finally {
+    const close = () => {
         signal.removeEventListener('abort', abort);
         message?.destroy();
         client.dispose();
+    };
+    try {
+        if (signal.aborted)
+            throw new TransferError('aborted by download-timeout');
+        core_debug(`Downloading ${displayUrl(url)}`);
+        const headers = authorization ? { authorization } : {};
+        const response = await client.get(url, headers).catch((err) => {
+            throw requestFailure(err, url, what);
+        });
+        message = response.message;
+        return { message, close };
     }
+    catch (err) {
+        close();
+        throw err;
+    }
+}
+/** Why a request got no response, as one retryable or final error. */
+function requestFailure(err, url, what) {
+    const e = err;
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
+        // Retrying cannot make a name resolve within this step: fail at once, naming the name (the
+        // proxy's, when it is the proxy that does not resolve).
+        const host = e.hostname ?? new URL(url).hostname;
+        return new ActionError(`could not download ${what} from ${displayUrl(url)}: the host name ${host} does not resolve (${e.code}); check the URL's host name and the runner's DNS`);
+    }
+    // http-client's own timeout error names the request path, query included: not shown.
+    if (e instanceof Error && e.message.startsWith('Request timeout')) {
+        return new TransferError(`no answer from ${new URL(url).host} (no connection within ${connectSeconds()} s, or no response within ${stallSeconds()} s of connecting)`);
+    }
+    return new TransferError(describeError(err), { cause: err });
+}
+/**
+ * Fails the body with a TransferError once no byte arrived for the stall limit while this
+ * process was waiting for one. Time the body sat unread here (the consumer behind: the socket
+ * paused, bytes buffered) is not a stall. Returns the function that stops watching.
+ */
+function watchStalls(message) {
+    const socket = message.socket;
+    const seconds = stallSeconds();
+    // http-client's idle timeout would only half-close the socket; the watch below replaces it.
+    socket.setTimeout(0);
+    const timer = setTimeout(function check() {
+        if (message.readableLength > 0 || socket.isPaused()) {
+            timer.refresh();
+            return;
+        }
+        message.destroy(new TransferError(`no data for ${seconds} s (the stall limit)`));
+    }, seconds * 1000);
+    timer.unref();
+    const touch = () => void timer.refresh();
+    socket.on('data', touch);
+    return () => {
+        clearTimeout(timer);
+        socket.off('data', touch);
+    };
 }
 function retryable(err) {
     if (err instanceof HttpStatusError)
@@ -12123,31 +12304,38 @@ function sleep(ms, signal) {
     });
 }
 function timedOut(url, opts) {
-    return new ActionError(`downloading ${opts.what} from ${url} took longer than download-timeout (${opts.timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`);
+    return new ActionError(`downloading ${opts.what} from ${displayUrl(url)} took longer than download-timeout (${opts.timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`);
 }
 function explain(err, url, what, attempts) {
     if (err instanceof ActionError)
         return err;
+    const shown = displayUrl(url);
     if (err instanceof HttpStatusError) {
         const status = err.status;
+        const where = err.redirectedTo === undefined
+            ? shown
+            : `${shown} (redirected to ${displayUrl(err.redirectedTo)})`;
         if (status === 404) {
-            return new ActionError(`${what} not found: ${url} answered HTTP 404; check the version, the repository and download-url`);
+            return new ActionError(`${what} not found: ${where} answered HTTP 404; check the version, the repository and download-url`);
         }
         if (status === 401 || status === 403) {
-            return new ActionError(`${what}: ${url} answered HTTP ${status} (access denied or rate limited); check download-url and its access, or retry later`);
+            return new ActionError(`${what}: ${where} answered HTTP ${status} (access denied or rate limited); check download-url and its access, or retry later`);
         }
         if (status === 429) {
-            return new ActionError(`${what}: ${url} answered HTTP 429 (rate limited) after ${attempts} attempts; retry later or use a mirror`);
+            return new ActionError(`${what}: ${where} answered HTTP 429 (rate limited) after ${attempts} attempts; retry later or use a mirror`);
         }
         if (status >= 500 || status === 408) {
-            return new ActionError(`${what}: ${url} answered HTTP ${status} after ${attempts} attempts; the server is failing, retry later`);
+            return new ActionError(`${what}: ${where} answered HTTP ${status} after ${attempts} attempts; the server is failing, retry later`);
         }
-        return new ActionError(`${what}: ${url} answered HTTP ${status}; expected 200`);
+        if (err.noLocation) {
+            return new ActionError(`${what}: ${where} answered HTTP ${status}, a redirect without a Location; the server is misconfigured`);
+        }
+        return new ActionError(`${what}: ${where} answered HTTP ${status}; expected 200`);
     }
     if (err instanceof TransferError) {
-        return new ActionError(`could not download ${what} from ${url} after ${attempts} attempts: ${describeError(err)}`, { cause: err });
+        return new ActionError(`could not download ${what} from ${shown} after ${attempts} attempts: ${describeError(err)}`, { cause: err });
     }
-    return new ActionError(`could not download ${what} from ${url}: ${describeError(err)}`, {
+    return new ActionError(`could not download ${what} from ${shown}: ${describeError(err)}`, {
         cause: err
     });
 }
@@ -12190,7 +12378,7 @@ async function fetchText(url, opts) {
             size += chunk.length;
             if (size > opts.maxBytes) {
                 body.destroy();
-                throw new ActionError(`${opts.what} from ${url} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`);
+                throw new ActionError(`${opts.what} from ${displayUrl(url)} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`);
             }
             chunks.push(chunk);
         }
@@ -12445,6 +12633,7 @@ function appender(out) {
 
 
 
+
 /**
  * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
  * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
@@ -12513,7 +12702,7 @@ async function unpack(body, archive, url, dir) {
         }
         if (digest !== archive.sha512) {
             inflate.destroy();
-            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${digest}; the download is corrupt or the release changed, retry`);
+            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${displayUrl(url)} gave ${digest}; the download is corrupt or the release changed, retry`);
         }
         inflate.end();
         await extraction;
@@ -16444,7 +16633,71 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./src/image-plan.ts
+/**
+ * The image format, planned without touching the disk: which layer each bundle entry becomes,
+ * and each platform's image config. Everything here depends only on the bundle's names, link
+ * targets and sizes and on the given annotations, so the same inputs give the same bytes.
+ */
+const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
+/**
+ * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
+ * boot server serves arm machines too. Only the config's architecture differs, so that a
+ * node of either architecture can pull and mount the image.
+ */
+const IMAGE_PLATFORMS = [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' }
+];
+function platformName(p) {
+    return `${p.os}/${p.architecture}`;
+}
+/** Longest file name (NAME_MAX) of Linux file systems, in bytes. */
+const image_plan_NAME_MAX = 255;
+/** Each layer tarball is written, and given to oras, as `<bundle name>.tar`. */
+const LAYER_FILE_SUFFIX = '.tar';
+/** The longest bundle name the image format can write: `<name>.tar` must be a file name. */
+const IMAGE_NAME_MAX = image_plan_NAME_MAX - LAYER_FILE_SUFFIX.length;
+const EPOCH = new Date(0);
+const FILE_MODE = 0o644;
+const LINK_MODE = 0o777;
+/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
+function planLayers(entries) {
+    return entries.map(e => ({
+        entry: e.name,
+        file: `${e.name}${LAYER_FILE_SUFFIX}`,
+        header: e.target === undefined
+            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
+            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
+    }));
+}
+function fixed(name) {
+    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+}
+/**
+ * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
+ * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
+ * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
+ * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
+ */
+function imageConfig(platform, diffIds, annotations) {
+    const labels = {};
+    for (const key of Object.keys(annotations).sort())
+        labels[key] = annotations[key];
+    return JSON.stringify({
+        created: annotations['org.opencontainers.image.created'],
+        architecture: platform.architecture,
+        os: platform.os,
+        config: { Labels: labels },
+        rootfs: { type: 'layers', diff_ids: diffIds }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/extra-files.ts
+
+
+
 
 
 
@@ -16466,9 +16719,25 @@ function parseExtraFilePatterns(text) {
  * pattern must match something; `!` patterns exclude from every include. A match must be a
  * regular file, or a link to one, inside the workspace; its base name must be new to the
  * bundle (`reserved`: every name the release's files, links and assets can have) and to the
- * other matches.
+ * other matches. With `imageLayers` (format: image, pushed) a name must also leave room for the
+ * `.tar` of its layer file, or the push would fail after the downloads with ENAMETOOLONG.
+ *
+ * Decisions (issue 17):
+ * - A file with several hard links is accepted, even when another of its names lies outside
+ *   the workspace. A hard link has no target: every name is the file itself, and this one is
+ *   in the workspace, where whoever made it could as well have copied the bytes there. What is
+ *   served is what was hashed here: the bundle gets a copy, re-hashed after copying
+ *   (bundle.ts), so a write through another name in between fails the step instead of
+ *   publishing unchecked bytes. (A symbolic link is different: it names another path, and is
+ *   refused when that path is outside the workspace.)
+ * - No size limit: a big file is a legitimate choice (a disk image), and any bound would be
+ *   arbitrary; the registry's own limits are the ones that matter. But what is pushed is dense:
+ *   the layer tarball of format: image (and the copies made for the push) hold every byte of
+ *   the apparent size, so a sparse file costs far more disk than it occupies (issue 17
+ *   measured about 12 GiB of RUNNER_TEMP for a sparse 4 GiB file with format: image). A large
+ *   sparse file is therefore named in a warning, before anything is downloaded.
  */
-async function resolveExtraFiles(patterns, workspace, reserved) {
+async function resolveExtraFiles(patterns, workspace, reserved, opts = {}) {
     if (patterns.length === 0)
         return [];
     const root = await (0,promises_namespaceObject.realpath)(workspace).catch(err => {
@@ -16501,6 +16770,10 @@ async function resolveExtraFiles(patterns, workspace, reserved) {
         if (!SAFE_NAME.test(name)) {
             throw bad(`has the name ${JSON.stringify(name)}: bundle names may only use A-Z a-z 0-9 . _ - and not start with . or -; rename the file`);
         }
+        const length = Buffer.byteLength(name);
+        if (opts.imageLayers && length > IMAGE_NAME_MAX) {
+            throw bad(`has a name of ${length} bytes, more than the ${IMAGE_NAME_MAX} that format: image allows (it writes each bundle file as <name>.tar, and a file name has at most 255 bytes): rename the file`);
+        }
         if (reserved.has(name)) {
             throw bad(`would be ${name} at the bundle root, a name the release's files already use: rename the file`);
         }
@@ -16513,6 +16786,8 @@ async function resolveExtraFiles(patterns, workspace, reserved) {
     }
     return files.sort((a, b) => compare(a.name, b.name));
 }
+/** Sparse files from this size on are named in a warning (see resolveExtraFiles). */
+const SPARSE_WARNING_BYTES = 64 << 20;
 /** The path of the bytes to serve for `match`: the file, or the file a link leads to. */
 async function regularFileInside(match, pattern, root) {
     const bad = (why) => new ActionError(`extra-files: ${match} (pattern ${JSON.stringify(pattern)}) ${why}`);
@@ -16535,6 +16810,10 @@ async function regularFileInside(match, pattern, root) {
     }
     if (!s.isFile())
         throw bad('is not a regular file: give files only');
+    // st_blocks counts 512-byte units on Linux whatever the file system's block size.
+    if (s.size >= SPARSE_WARNING_BYTES && s.blocks * 512 < s.size / 2) {
+        warning(`extra-files: ${match} is a sparse file of ${bytes(s.size)} (${bytes(s.blocks * 512)} on disk): it is pushed in full, and with format: image its layer tarball alone takes ${bytes(s.size)} of RUNNER_TEMP`);
+    }
     return source;
 }
 function inside(p, root) {
@@ -17007,6 +17286,7 @@ function formatRfc3339(ms) {
 
 
 
+
 const DEFAULT_ORAS_VERSION = '1.3.4';
 /** `manifest index create` (format: image) came in 1.3.0; `--format json` in 1.2.0. */
 const MINIMUM_ORAS_VERSION = '1.3.0';
@@ -17194,17 +17474,17 @@ function rfc3339(date) {
 /**
  * download-url is a base that asset paths are appended to, so a query or fragment would end up
  * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
- * no URL that is printed, or kept in an error, carries them.
+ * no URL that is printed, or kept in an error, carries them. Refusals show the URL as displayUrl
+ * does: without its user info, query and fragment, which may hold a secret (`?token=…`).
  */
 function parseDownloadUrl(value) {
-    const shown = redactCredentials(value);
     const url = checkHttpUrl('download-url', value);
     for (const [mark, what] of [
         ['?', 'a query string'],
         ['#', 'a fragment']
     ]) {
         if (value.includes(mark)) {
-            throw new ActionError(`download-url ${JSON.stringify(shown)} has ${what}: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`);
+            throw new ActionError(`download-url ${JSON.stringify(displayUrl(value))} has ${what} (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`);
         }
     }
     if (url.username === '' && url.password === '') {
@@ -17232,7 +17512,7 @@ function parseDownloadUrl(value) {
     };
 }
 function checkHttpUrl(name, value) {
-    const shown = JSON.stringify(redactCredentials(value));
+    const shown = JSON.stringify(displayUrl(value));
     let url;
     try {
         url = new URL(value);
@@ -17245,12 +17525,9 @@ function checkHttpUrl(name, value) {
     }
     return url;
 }
-/** Errors about a URL are printed before anything is masked: never with its user:password@. */
-function redactCredentials(value) {
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-}
 
 ;// CONCATENATED MODULE: ./src/iso.ts
+
 
 
 
@@ -17313,7 +17590,7 @@ async function fetchIso(iso, opts) {
             download.authorization = opts.authorization;
         const { file, size, digest } = await downloadFile(opts.url, download);
         if (digest !== iso.sha512) {
-            throw new ActionError(`${iso.asset} failed verification: checksum.txt says sha512 ${iso.sha512} but ${opts.url} gave ${digest}; the download is corrupt or the release changed, retry`);
+            throw new ActionError(`${iso.asset} failed verification: checksum.txt says sha512 ${iso.sha512} but ${displayUrl(opts.url)} gave ${digest}; the download is corrupt or the release changed, retry`);
         }
         const placed = external_node_path_namespaceObject.join(staging, iso.asset);
         await (0,promises_namespaceObject.rename)(file, placed);
@@ -17470,6 +17747,7 @@ async function stopOras(graceMs = 1000) {
 
 
 
+
 const ORAS_RECORD = '.hook-oras.json';
 /**
  * Installs oras through the tool cache. A cached copy is run only after its binary's sha256 is
@@ -17516,7 +17794,7 @@ async function installOras(inputs, timeoutMs) {
     try {
         const actual = await sha256File(archive);
         if (actual !== expected) {
-            throw new ActionError(`oras archive ${url} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`);
+            throw new ActionError(`oras archive ${displayUrl(url)} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`);
         }
         const zip = url.toLowerCase().endsWith('.zip');
         let extracted;
@@ -17524,14 +17802,14 @@ async function installOras(inputs, timeoutMs) {
             extracted = zip ? await extractZip(archive) : await extractTar(archive);
         }
         catch (err) {
-            throw new ActionError(`oras archive ${url} could not be extracted: ${describeError(err)}`);
+            throw new ActionError(`oras archive ${displayUrl(url)} could not be extracted: ${describeError(err)}`);
         }
         const binary = external_node_path_namespaceObject.join(extracted, binaryName);
         try {
             await (0,promises_namespaceObject.access)(binary);
         }
         catch {
-            throw new ActionError(`oras archive ${url} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
+            throw new ActionError(`oras archive ${displayUrl(url)} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
         }
         await (0,promises_namespaceObject.chmod)(binary, 0o755);
         const record = {
@@ -17601,7 +17879,7 @@ async function officialChecksum(checksumsUrl, asset, timeoutMs) {
         const sums = parseOrasChecksums(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
         const sum = sums.get(asset);
         if (sum === undefined) {
-            throw new ActionError(`${checksumsUrl} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`);
+            throw new ActionError(`${displayUrl(checksumsUrl)} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`);
         }
         return sum;
     }
@@ -17662,7 +17940,7 @@ async function orasCall(r, verb, args, opts = {}) {
         await new Promise(resolve => setTimeout(resolve, delay));
     }
 }
-const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const oras_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
 /** The target with every tag at once, or with none (a push by digest, no tag moves). */
 function targetRef(r, tags) {
     return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`;
@@ -17671,7 +17949,7 @@ function targetRef(r, tags) {
 async function push(r, req) {
     // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
     const kind = req.imageConfig !== undefined
-        ? ['--config', `${req.imageConfig}:${IMAGE_CONFIG_MEDIA_TYPE}`]
+        ? ['--config', `${req.imageConfig}:${oras_IMAGE_CONFIG_MEDIA_TYPE}`]
         : ['--artifact-type', req.artifactType ?? ''];
     const args = [
         'push',
@@ -17863,61 +18141,6 @@ async function publishArtifact(registry, bundle, tags, artifactType, annotations
         cwd: bundle.dir,
         artifactType,
         annotationFile: file
-    });
-}
-
-;// CONCATENATED MODULE: ./src/image-plan.ts
-/**
- * The image format, planned without touching the disk: which layer each bundle entry becomes,
- * and each platform's image config. Everything here depends only on the bundle's names, link
- * targets and sizes and on the given annotations, so the same inputs give the same bytes.
- */
-const image_plan_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
-/**
- * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
- * boot server serves arm machines too. Only the config's architecture differs, so that a
- * node of either architecture can pull and mount the image.
- */
-const IMAGE_PLATFORMS = [
-    { os: 'linux', architecture: 'amd64' },
-    { os: 'linux', architecture: 'arm64' }
-];
-function platformName(p) {
-    return `${p.os}/${p.architecture}`;
-}
-const EPOCH = new Date(0);
-const FILE_MODE = 0o644;
-const LINK_MODE = 0o777;
-/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
-function planLayers(entries) {
-    return entries.map(e => ({
-        entry: e.name,
-        file: `${e.name}.tar`,
-        header: e.target === undefined
-            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
-            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
-    }));
-}
-function fixed(name) {
-    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
-}
-/**
- * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
- * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
- * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
- * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
- */
-function imageConfig(platform, diffIds, annotations) {
-    const labels = {};
-    for (const key of Object.keys(annotations).sort())
-        labels[key] = annotations[key];
-    return JSON.stringify({
-        created: annotations['org.opencontainers.image.created'],
-        architecture: platform.architecture,
-        os: platform.os,
-        config: { Labels: labels },
-        rootfs: { type: 'layers', diff_ids: diffIds }
     });
 }
 
@@ -19785,7 +20008,7 @@ function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
+var dist_bundle_request = dist_bundle_withDefaults(endpoint, defaults_default);
 
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
@@ -19905,7 +20128,7 @@ function graphql_dist_bundle_withDefaults(request2, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
+var graphql2 = graphql_dist_bundle_withDefaults(dist_bundle_request, {
   headers: {
     "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
   },
@@ -20050,7 +20273,7 @@ class Octokit {
   constructor(options = {}) {
     const hook = new before_after_hook.Collection();
     const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      baseUrl: dist_bundle_request.endpoint.DEFAULTS.baseUrl,
       headers: {},
       request: Object.assign({}, options.request, {
         // @ts-ignore internal usage only, no need to type
@@ -20071,7 +20294,7 @@ class Octokit {
     if (options.timeZone) {
       requestDefaults.headers["time-zone"] = options.timeZone;
     }
-    this.request = request.defaults(requestDefaults);
+    this.request = dist_bundle_request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
     this.log = createLogger(options.log);
     this.hook = hook;
@@ -23028,6 +23251,7 @@ function getOctokitOptions(token, options) {
 
 
 
+
 const CHECKSUM_ASSET = 'checksum.txt';
 /** Hook's checksum.txt is a few KiB (one line per asset): anything past this is not one. */
 const CHECKSUM_MAX_BYTES = 1 << 20;
@@ -23045,7 +23269,7 @@ async function fetchRelease(tag, repository, downloadUrl, timeoutMs, authorizati
     if (authorization !== undefined)
         opts.authorization = authorization;
     const text = await fetchText(url, opts);
-    const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`;
+    const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${displayUrl(url)})`;
     const checksums = parseChecksums(text, source);
     const archives = releaseArchives(checksums, source);
     const { variants, unnamed } = planCatalog(archives.map(a => a.id));
@@ -23432,7 +23656,7 @@ async function run() {
             ...planBundle(variant, release.archives),
             isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
         };
-        const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]));
+        const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]), { imageLayers: inputs.push && inputs.format === 'image' });
         // Everything that can be refused without the archives is refused before downloading them.
         const tags = inputs.push
             ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)

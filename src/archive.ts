@@ -8,6 +8,7 @@ import * as core from '@actions/core'
 import * as tar from 'tar-stream'
 import { RECORD, fromCache, saveToCache } from './archive-cache.js'
 import { SAFE_NAME } from './checksums.js'
+import { displayUrl } from './display-url.js'
 import { fetchBody, writeFailure, type DownloadOptions } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { HashedFeed } from './shared-hash.js'
@@ -122,7 +123,7 @@ async function unpack(
     if (digest !== archive.sha512) {
       inflate.destroy()
       throw new ActionError(
-        `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${url} gave ${digest}; the download is corrupt or the release changed, retry`
+        `${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${displayUrl(url)} gave ${digest}; the download is corrupt or the release changed, retry`
       )
     }
     inflate.end()

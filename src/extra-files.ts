@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
+import * as core from '@actions/core'
 import * as glob from '@actions/glob'
 import { SAFE_NAME } from './checksums.js'
 import { ActionError, describeError } from './errors.js'
+import { bytes } from './format.js'
+import { IMAGE_NAME_MAX } from './image-plan.js'
 import { compare } from './variants.js'
 
 /** One of the operator's own files, placed at the bundle root under `name`. */
@@ -31,12 +34,29 @@ export function parseExtraFilePatterns(text: string): string[] {
  * pattern must match something; `!` patterns exclude from every include. A match must be a
  * regular file, or a link to one, inside the workspace; its base name must be new to the
  * bundle (`reserved`: every name the release's files, links and assets can have) and to the
- * other matches.
+ * other matches. With `imageLayers` (format: image, pushed) a name must also leave room for the
+ * `.tar` of its layer file, or the push would fail after the downloads with ENAMETOOLONG.
+ *
+ * Decisions (issue 17):
+ * - A file with several hard links is accepted, even when another of its names lies outside
+ *   the workspace. A hard link has no target: every name is the file itself, and this one is
+ *   in the workspace, where whoever made it could as well have copied the bytes there. What is
+ *   served is what was hashed here: the bundle gets a copy, re-hashed after copying
+ *   (bundle.ts), so a write through another name in between fails the step instead of
+ *   publishing unchecked bytes. (A symbolic link is different: it names another path, and is
+ *   refused when that path is outside the workspace.)
+ * - No size limit: a big file is a legitimate choice (a disk image), and any bound would be
+ *   arbitrary; the registry's own limits are the ones that matter. But what is pushed is dense:
+ *   the layer tarball of format: image (and the copies made for the push) hold every byte of
+ *   the apparent size, so a sparse file costs far more disk than it occupies (issue 17
+ *   measured about 12 GiB of RUNNER_TEMP for a sparse 4 GiB file with format: image). A large
+ *   sparse file is therefore named in a warning, before anything is downloaded.
  */
 export async function resolveExtraFiles(
   patterns: string[],
   workspace: string,
-  reserved: ReadonlySet<string>
+  reserved: ReadonlySet<string>,
+  opts: { imageLayers?: boolean } = {}
 ): Promise<ExtraFile[]> {
   if (patterns.length === 0) return []
   const root = await realpath(workspace).catch(err => {
@@ -75,6 +95,12 @@ export async function resolveExtraFiles(
         `has the name ${JSON.stringify(name)}: bundle names may only use A-Z a-z 0-9 . _ - and not start with . or -; rename the file`
       )
     }
+    const length = Buffer.byteLength(name)
+    if (opts.imageLayers && length > IMAGE_NAME_MAX) {
+      throw bad(
+        `has a name of ${length} bytes, more than the ${IMAGE_NAME_MAX} that format: image allows (it writes each bundle file as <name>.tar, and a file name has at most 255 bytes): rename the file`
+      )
+    }
     if (reserved.has(name)) {
       throw bad(
         `would be ${name} at the bundle root, a name the release's files already use: rename the file`
@@ -91,6 +117,9 @@ export async function resolveExtraFiles(
   }
   return files.sort((a, b) => compare(a.name, b.name))
 }
+
+/** Sparse files from this size on are named in a warning (see resolveExtraFiles). */
+const SPARSE_WARNING_BYTES = 64 << 20
 
 /** The path of the bytes to serve for `match`: the file, or the file a link leads to. */
 async function regularFileInside(match: string, pattern: string, root: string): Promise<string> {
@@ -117,6 +146,12 @@ async function regularFileInside(match: string, pattern: string, root: string): 
     )
   }
   if (!s.isFile()) throw bad('is not a regular file: give files only')
+  // st_blocks counts 512-byte units on Linux whatever the file system's block size.
+  if (s.size >= SPARSE_WARNING_BYTES && s.blocks * 512 < s.size / 2) {
+    core.warning(
+      `extra-files: ${match} is a sparse file of ${bytes(s.size)} (${bytes(s.blocks * 512)} on disk): it is pushed in full, and with format: image its layer tarball alone takes ${bytes(s.size)} of RUNNER_TEMP`
+    )
+  }
   return source
 }
 

@@ -54,6 +54,13 @@ export interface LayerSpec {
   header: LayerHeader
 }
 
+/** Longest file name (NAME_MAX) of Linux file systems, in bytes. */
+const NAME_MAX = 255
+/** Each layer tarball is written, and given to oras, as `<bundle name>.tar`. */
+const LAYER_FILE_SUFFIX = '.tar'
+/** The longest bundle name the image format can write: `<name>.tar` must be a file name. */
+export const IMAGE_NAME_MAX = NAME_MAX - LAYER_FILE_SUFFIX.length
+
 const EPOCH = new Date(0)
 const FILE_MODE = 0o644
 const LINK_MODE = 0o777
@@ -62,7 +69,7 @@ const LINK_MODE = 0o777
 export function planLayers(entries: BundleEntry[]): LayerSpec[] {
   return entries.map(e => ({
     entry: e.name,
-    file: `${e.name}.tar`,
+    file: `${e.name}${LAYER_FILE_SUFFIX}`,
     header:
       e.target === undefined
         ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }

@@ -1,4 +1,5 @@
 import * as semver from 'semver'
+import { displayUrl } from './display-url.js'
 import { ActionError } from './errors.js'
 import { parseExtraFilePatterns } from './extra-files.js'
 import { parseImage, type ImageTarget } from './image.js'
@@ -302,10 +303,10 @@ interface DownloadUrl {
 /**
  * download-url is a base that asset paths are appended to, so a query or fragment would end up
  * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
- * no URL that is printed, or kept in an error, carries them.
+ * no URL that is printed, or kept in an error, carries them. Refusals show the URL as displayUrl
+ * does: without its user info, query and fragment, which may hold a secret (`?token=…`).
  */
 function parseDownloadUrl(value: string): DownloadUrl {
-  const shown = redactCredentials(value)
   const url = checkHttpUrl('download-url', value)
   for (const [mark, what] of [
     ['?', 'a query string'],
@@ -313,7 +314,7 @@ function parseDownloadUrl(value: string): DownloadUrl {
   ] as const) {
     if (value.includes(mark)) {
       throw new ActionError(
-        `download-url ${JSON.stringify(shown)} has ${what}: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
+        `download-url ${JSON.stringify(displayUrl(value))} has ${what} (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
       )
     }
   }
@@ -342,7 +343,7 @@ function parseDownloadUrl(value: string): DownloadUrl {
 }
 
 function checkHttpUrl(name: string, value: string): URL {
-  const shown = JSON.stringify(redactCredentials(value))
+  const shown = JSON.stringify(displayUrl(value))
   let url: URL
   try {
     url = new URL(value)
@@ -353,9 +354,4 @@ function checkHttpUrl(name: string, value: string): URL {
     throw new ActionError(`${name} ${shown} must be an http:// or https:// URL`)
   }
   return url
-}
-
-/** Errors about a URL are printed before anything is masked: never with its user:password@. */
-function redactCredentials(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import * as core from '@actions/core'
 import type { ArchiveContent, FetchOptions } from './archive.js'
 import { fromCache, saveToCache, type CacheKind } from './archive-cache.js'
+import { displayUrl } from './display-url.js'
 import { downloadFile, type DownloadOptions } from './download.js'
 import { sha256OfFile } from './file-digest.js'
 import { ActionError } from './errors.js'
@@ -78,7 +79,7 @@ export async function fetchIso(iso: ReleaseIso, opts: FetchOptions): Promise<Arc
     const { file, size, digest } = await downloadFile(opts.url, download)
     if (digest !== iso.sha512) {
       throw new ActionError(
-        `${iso.asset} failed verification: checksum.txt says sha512 ${iso.sha512} but ${opts.url} gave ${digest}; the download is corrupt or the release changed, retry`
+        `${iso.asset} failed verification: checksum.txt says sha512 ${iso.sha512} but ${displayUrl(opts.url)} gave ${digest}; the download is corrupt or the release changed, retry`
       )
     }
     const placed = path.join(staging, iso.asset)

@@ -63,7 +63,8 @@ export async function run(): Promise<void> {
     const extraFiles = await resolveExtraFiles(
       inputs.extraFiles,
       process.env['GITHUB_WORKSPACE'] || process.cwd(),
-      releaseFileNames([...release.archives, ...release.isos])
+      releaseFileNames([...release.archives, ...release.isos]),
+      { imageLayers: inputs.push && inputs.format === 'image' }
     )
     // Everything that can be refused without the archives is refused before downloading them.
     const tags = inputs.push

@@ -8,6 +8,7 @@ import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import * as tc from '@actions/tool-cache'
 import { cacheDirOnce } from './cache.js'
+import { displayUrl } from './display-url.js'
 import { download } from './download.js'
 import { ActionError, describeError } from './errors.js'
 import { reference, type ImageTarget } from './image.js'
@@ -80,7 +81,7 @@ export async function installOras(inputs: OrasInputs, timeoutMs: number): Promis
     const actual = await sha256File(archive)
     if (actual !== expected) {
       throw new ActionError(
-        `oras archive ${url} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`
+        `oras archive ${displayUrl(url)} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`
       )
     }
     const zip = url.toLowerCase().endsWith('.zip')
@@ -88,14 +89,16 @@ export async function installOras(inputs: OrasInputs, timeoutMs: number): Promis
     try {
       extracted = zip ? await tc.extractZip(archive) : await tc.extractTar(archive)
     } catch (err) {
-      throw new ActionError(`oras archive ${url} could not be extracted: ${describeError(err)}`)
+      throw new ActionError(
+        `oras archive ${displayUrl(url)} could not be extracted: ${describeError(err)}`
+      )
     }
     const binary = path.join(extracted, binaryName)
     try {
       await access(binary)
     } catch {
       throw new ActionError(
-        `oras archive ${url} holds no ${binaryName} at its root; is oras-url the oras release archive?`
+        `oras archive ${displayUrl(url)} holds no ${binaryName} at its root; is oras-url the oras release archive?`
       )
     }
     await chmod(binary, 0o755)
@@ -179,7 +182,7 @@ async function officialChecksum(
     const sum = sums.get(asset)
     if (sum === undefined) {
       throw new ActionError(
-        `${checksumsUrl} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`
+        `${displayUrl(checksumsUrl)} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`
       )
     }
     return sum

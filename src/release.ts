@@ -3,6 +3,7 @@ import { GitHub } from '@actions/github/lib/utils'
 import * as semver from 'semver'
 import { parseChecksums } from './checksums.js'
 import { fetchText, type DownloadOptions } from './download.js'
+import { displayUrl } from './display-url.js'
 import { ActionError, describeError } from './errors.js'
 import { isReleaseTag } from './inputs.js'
 import { releaseIsos, type ReleaseIso } from './iso.js'
@@ -49,7 +50,7 @@ export async function fetchRelease(
   }
   if (authorization !== undefined) opts.authorization = authorization
   const text = await fetchText(url, opts)
-  const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${url})`
+  const source = `${CHECKSUM_ASSET} of ${repository} ${tag} (${displayUrl(url)})`
   const checksums = parseChecksums(text, source)
   const archives = releaseArchives(checksums, source)
   const { variants, unnamed } = planCatalog(archives.map(a => a.id))

@@ -135,10 +135,10 @@ describe('extra-files are served from the same bundle', () => {
 })
 
 describe('refused with one line before any archive is downloaded, nothing pushed', () => {
-  async function refused(extra: string): Promise<string> {
+  async function refused(extra: string, more: Record<string, string> = {}): Promise<string> {
     world.server.resetRequests()
     const run = await runAction({
-      inputs: world.inputs('lts', { 'extra-files': extra }, 'hook/extra-refused'),
+      inputs: world.inputs('lts', { 'extra-files': extra, ...more }, 'hook/extra-refused'),
       env: { GITHUB_WORKSPACE: ws }
     })
     expect({ exitCode: run.exitCode, errors: run.errors.length, stderr: run.stderr }).toEqual({
@@ -175,6 +175,16 @@ describe('refused with one line before any archive is downloaded, nothing pushed
     await symlink(path.join(world.dir, 'outside.txt'), path.join(ws, 'leak.txt'))
     expect(await refused('leak.txt')).toMatch(
       /^extra-files: .*\/leak\.txt \(pattern "leak\.txt"\) is a symbolic link leading outside the workspace/
+    )
+  })
+
+  // Issue 17 item 8: the image format writes every bundle file as <name>.tar, which the file
+  // system refuses past 255 bytes; it used to fail after the downloads with ENAMETOOLONG.
+  it('a name too long for the image format (252 bytes: <name>.tar would be 256)', async () => {
+    const name = `${'n'.repeat(248)}.txt`
+    await writeFile(path.join(ws, name), 'long\n')
+    expect(await refused(name, { format: 'image' })).toBe(
+      `extra-files: ${path.join(ws, name)} (pattern "${name}") has a name of 252 bytes, more than the 251 that format: image allows (it writes each bundle file as <name>.tar, and a file name has at most 255 bytes): rename the file`
     )
   })
 

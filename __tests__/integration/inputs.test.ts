@@ -89,13 +89,15 @@ describe('refused before any download, nothing pushed', () => {
   it('a download-url with a query string', async () => {
     const { error } = await refused({ 'download-url': `${world.server.url}/releases?x=1` })
     expect(error).toBe(
-      `download-url "${world.server.url}/releases?x=1" has a query string: assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
+      `download-url "${world.server.url}/releases" has a query string (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`
     )
   })
 
   it('a download-url with a fragment', async () => {
     const { error } = await refused({ 'download-url': `${world.server.url}/releases#x` })
-    expect(error).toMatch(/^download-url ".*#x" has a fragment/)
+    expect(error).toMatch(
+      new RegExp(`^download-url "${world.server.url}/releases" has a fragment \\(not shown\\)`)
+    )
   })
 })
 

@@ -10,13 +10,23 @@ import {
   type IncomingMessage,
   type ServerResponse
 } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { resolve as resolvePath, sep } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export type FaultKind = 'status' | 'drop-mid-body' | 'truncate' | 'corrupt' | 'slow' | 'hang'
+export type FaultKind =
+  | 'status'
+  | 'drop-mid-body'
+  | 'truncate'
+  | 'corrupt'
+  | 'slow'
+  | 'hang'
+  | 'stall-mid-body'
+  | 'redirect'
+  | 'redirect-stall'
+  | 'redirect-endless'
 
 export interface FaultRule {
   /** Tested against the pathname and against the full request target (path + query). */
@@ -32,6 +42,13 @@ export interface FaultRule {
   body?: string
   /** 'slow': default 1024. */
   bytesPerSecond?: number
+  /**
+   * The redirect kinds: the Location sent (status default 302), as given (absolute or
+   * relative) or made from the request target (pathname + query).
+   * 'redirect': an empty body. 'redirect-stall': a Content-Length of 1 MiB and no body byte ever.
+   * 'redirect-endless': a chunked body that never ends, written as fast as it is read.
+   */
+  location?: string | ((target: string) => string)
 }
 
 export interface RecordedRequest {
@@ -43,6 +60,8 @@ export interface RecordedRequest {
   authorization?: string
   /** Kind of fault applied, if any. */
   fault?: FaultKind
+  /** Body bytes the server wrote (counted for 'redirect-endless' and 'stall-mid-body'). */
+  bodyBytes?: number
   headers: IncomingHttpHeaders
 }
 
@@ -294,7 +313,8 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
     req: IncomingMessage,
     res: ServerResponse,
     rule: FaultRule,
-    p: Payload
+    p: Payload,
+    entry: RecordedRequest
   ): Promise<void> {
     const status = rule.status ?? p.status
     const headers = { ...p.headers, ...rule.headers }
@@ -304,6 +324,56 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
         res.writeHead(status, { ...headers, 'content-length': String(p.size) })
         res.flushHeaders()
         return
+      case 'stall-mid-body': {
+        // Half the body, then nothing more on an open connection, until the client gives up.
+        res.writeHead(status, { ...headers, 'content-length': String(p.size) })
+        const half = head ? Buffer.alloc(0) : await readAll(p.open(0, Math.floor(p.size / 2)))
+        entry.bodyBytes = half.length
+        if (half.length > 0) res.write(half)
+        else res.flushHeaders()
+        return
+      }
+      case 'redirect':
+      case 'redirect-stall':
+      case 'redirect-endless': {
+        const target = req.url ?? '/'
+        const location =
+          typeof rule.location === 'function' ? rule.location(target) : (rule.location ?? target)
+        const redirectStatus = rule.status ?? 302
+        if (rule.kind === 'redirect') {
+          res.writeHead(redirectStatus, { ...rule.headers, location, 'content-length': '0' })
+          res.end()
+          return
+        }
+        if (rule.kind === 'redirect-stall') {
+          res.writeHead(redirectStatus, { ...rule.headers, location, 'content-length': '1048576' })
+          res.flushHeaders()
+          return
+        }
+        // Endless: chunked, a 64 KiB piece whenever the socket takes one, until it closes.
+        res.writeHead(redirectStatus, { ...rule.headers, location })
+        const piece = Buffer.alloc(64 << 10, 0x61)
+        entry.bodyBytes = 0
+        const gone = new AbortController()
+        res.once('close', () => gone.abort())
+        const signal = AbortSignal.any([gone.signal, stopping.signal])
+        while (!signal.aborted) {
+          entry.bodyBytes += piece.length
+          if (!res.write(piece)) {
+            await new Promise<void>(resolve => {
+              const done = () => {
+                res.off('drain', done)
+                signal.removeEventListener('abort', done)
+                resolve()
+              }
+              res.on('drain', done)
+              signal.addEventListener('abort', done)
+            })
+          }
+        }
+        res.destroy()
+        return
+      }
       case 'drop-mid-body': {
         res.writeHead(status, { ...headers, 'content-length': String(p.size) })
         const half = head ? Buffer.alloc(0) : await readAll(p.open(0, Math.floor(p.size / 2)))
@@ -451,7 +521,7 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
     } else if (api) payload = apiPayload(req, url, api)
     else payload = (await filePayload(pathname)) ?? textPayload(404, 'Not Found\n')
 
-    if (rule) return applyFault(req, res, rule, payload)
+    if (rule) return applyFault(req, res, rule, payload, entry)
     send(req, res, payload)
   }
 
@@ -524,5 +594,38 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
       })
       return stopped
     }
+  }
+}
+
+/**
+ * A TCP listener on 127.0.0.1 that accepts every connection and never answers: to the client,
+ * a host that takes the connection and then says nothing (a blackholed service).
+ */
+export async function startSilentServer(): Promise<{
+  url: string
+  connections(): number
+  stop(): Promise<void>
+}> {
+  const sockets = new Set<Socket>()
+  let connections = 0
+  const server = createNetServer(socket => {
+    connections++
+    sockets.add(socket)
+    socket.on('error', () => undefined)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    stop: () =>
+      new Promise<void>(resolve => {
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, symlink, truncate, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../src/errors.js'
@@ -152,5 +152,40 @@ describe('resolveExtraFiles', () => {
     )
     await writeFile(path.join(ws, 'a b.txt'), 'x')
     expect(await refusal(['a b.txt'])).toContain('has the name "a b.txt"')
+  })
+
+  // Issue 17 item 8: format: image writes <name>.tar; a file name has at most 255 bytes.
+  it('allows a 251-byte name to format: image, refuses 252; the artifact format takes 255', async () => {
+    const at = (n: number): string => `${'n'.repeat(n - 4)}.txt`
+    for (const n of [251, 252, 255]) await writeFile(path.join(ws, at(n)), 'x')
+    const image = { imageLayers: true }
+    expect(await resolveExtraFiles([at(251)], ws, RESERVED, image)).toHaveLength(1)
+    expect(await resolveExtraFiles([at(255)], ws, RESERVED)).toHaveLength(1)
+    await expect(resolveExtraFiles([at(252)], ws, RESERVED, image)).rejects.toThrow(
+      new ActionError(
+        `extra-files: ${path.join(ws, at(252))} (pattern "${at(252)}") has a name of 252 bytes, more than the 251 that format: image allows (it writes each bundle file as <name>.tar, and a file name has at most 255 bytes): rename the file`
+      )
+    )
+  })
+
+  // Issue 17 decision (b): no size limit, but a large sparse file is named with its real cost.
+  it('warns of a large sparse file, and accepts it', async () => {
+    const file = path.join(ws, 'disk.img')
+    await writeFile(file, '')
+    await truncate(file, 128 << 20)
+    const printed: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      printed.push(String(chunk))
+      return true
+    }) as typeof process.stdout.write
+    try {
+      expect(await resolveExtraFiles(['disk.img'], ws, RESERVED)).toHaveLength(1)
+    } finally {
+      process.stdout.write = write
+    }
+    expect(printed.join('')).toContain(
+      `::warning::extra-files: ${file} is a sparse file of 128.0 MiB (0 B on disk): it is pushed in full, and with format: image its layer tarball alone takes 128.0 MiB of RUNNER_TEMP`
+    )
   })
 })
