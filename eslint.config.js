@@ -4,7 +4,9 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.cache/**', 'coverage/**', '.tools/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'reports/**', '.cache/**', 'coverage/**', '.tools/**']
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
