@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the built action (dist/index.js) on this machine the way a GitHub runner does: inputs as
 // INPUT_* variables, a tool cache, a temp dir, an outputs file and a job summary, all under
-// .cache/. No GitHub needed. Its log reads as a runner's log view shows it.
+// .cache/. No runner needed. Its log reads as a runner's log view shows it.
 //
 //   npm run local -- [--variant lts] [--hook-version latest] [--image oci-layout:./hook-bundle-oci]
 //                    [--download-url URL] [--push false] [--<any action input> VALUE ...] [--debug]
@@ -10,7 +10,8 @@
 // ./hook-bundle-oci, bundle built in ./hook-bundle/<variant> on every run (skip-published false;
 // pass --skip-published true to try the check). The registry password is read from
 // HOOK_BUNDLE_PASSWORD, never from the command line. --debug (or RUNNER_DEBUG=1) shows the
-// debug log.
+// debug log. It downloads the hook release and oras from github.com; without a route there, use
+// mirrors: --download-url BASE (assets at BASE/<tag>/<asset>) and HOOK_BUNDLE_ORAS_MIRROR.
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
@@ -39,7 +40,7 @@ for (let i = 0; i < args.length; i++) {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(1, 13)
+        .slice(1, 14)
         .join('\n')
         .replace(/^\/\/ ?/gm, '')
     )
@@ -94,8 +95,19 @@ const color = process.stdout.isTTY && !process.env.NO_COLOR
 const out = createLogView({ debug, color, write: l => process.stdout.write(`${l}\n`) })
 const lines = (stream, handle) =>
   new Promise(resolve => createInterface({ input: stream }).on('line', handle).on('close', resolve))
+// A download that never got through (no route, DNS, a stalled host) ends the run with the
+// action's one error line; this script adds the one line saying what to do about it here.
+let unreachable
+const watch = line => {
+  const m =
+    /could not download (.+?) from (https?:\/\/[^/\s]+)\S* after \d+ attempts|downloading (.+?) from (https?:\/\/[^/\s]+)\S* took longer than download-timeout/.exec(
+      line
+    )
+  if (m) unreachable = { what: m[1] ?? m[3], host: m[2] ?? m[4] }
+  out.line(line)
+}
 const status = await Promise.all([
-  lines(child.stdout, out.line),
+  lines(child.stdout, watch),
   lines(child.stderr, l => process.stderr.write(`${out.mask(l)}\n`)),
   new Promise(resolve => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
 ]).then(([, , code]) => code)
@@ -105,4 +117,12 @@ const text = readFileSync(outputs, 'utf8')
 for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
   console.log(out.mask(`  ${m[1]}: ${m[3]}`))
 console.log(`job summary: ${summary}`)
+if (status !== 0 && unreachable) {
+  const fix = unreachable.what.startsWith('oras')
+    ? 'point HOOK_BUNDLE_ORAS_MIRROR at a mirror of the oras releases (<mirror>/v<V>/oras_<V>_<os>_<arch>.tar.gz and oras_<V>_checksums.txt), or give --oras-url URL --oras-checksum SHA256, or build only with --push false'
+    : 'give a mirror of the release assets with --download-url BASE (fetched as BASE/<tag>/checksum.txt and BASE/<tag>/<asset>); to push, oras also needs HOOK_BUNDLE_ORAS_MIRROR (or --push false to build only)'
+  console.error(
+    out.mask(`local: ${unreachable.what} could not be fetched from ${unreachable.host}: ${fix}`)
+  )
+}
 process.exit(status)
