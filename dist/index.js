@@ -17637,6 +17637,7 @@ async function orasCall(r, verb, args, opts = {}) {
     const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined;
     for (let attempt = 1;; attempt++) {
         const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin });
+        opts.onAttempt?.(out);
         if (out.exitCode !== 0 && opts.absent?.(out.stderr))
             return undefined;
         for (const line of out.stderr.split('\n'))
@@ -17761,8 +17762,97 @@ function parseFetchOutput(stdout, ref) {
 }
 /** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
 async function tagManifest(r, digest, tags, backoffMs) {
-    const args = ['tag', ...targetFlags(r), `${targetName(r)}@${digest}`, ...tags];
-    await orasCall(r, 'tag in', args, { backoffMs });
+    await moveTags(r, digest, tags, { backoffMs });
+}
+/** Some tags moved, others did not: which, exactly, for the error and the outputs. */
+class TagsNotMovedError extends ActionError {
+    digest;
+    moved;
+    notMoved;
+    constructor(message, digest, 
+    /** Tags that now name `digest`, moved by this run. */
+    moved, 
+    /** Tags left as they were: the refused one first, then those not tried. */
+    notMoved, options) {
+        super(message, options);
+        this.digest = digest;
+        this.moved = moved;
+        this.notMoved = notMoved;
+        this.name = 'TagsNotMovedError';
+    }
+}
+/**
+ * Points `tags` at `digest`, one after the other in the given order (`oras tag --concurrency
+ * 1`: oras stops at the first refusal and prints `Tagged <tag>` for each that moved). On a
+ * failure, throws a TagsNotMovedError naming the tags that moved (over every attempt) and
+ * those that did not. `pushed`: this run has just pushed `digest` to the target, so a refusal
+ * now is not about the right to push.
+ */
+async function moveTags(r, digest, tags, opts = {}) {
+    if (tags.length === 0)
+        return;
+    const tagged = new Set();
+    let stderr = '';
+    let attempts = 0;
+    const args = [
+        'tag',
+        '--concurrency',
+        '1',
+        ...targetFlags(r),
+        `${targetName(r)}@${digest}`,
+        ...tags
+    ];
+    try {
+        await orasCall(r, 'tag in', args, {
+            backoffMs: opts.backoffMs,
+            onAttempt: out => {
+                attempts++;
+                stderr = out.stderr;
+                for (const m of out.stdout.matchAll(/^Tagged (\S+)\s*$/gm))
+                    tagged.add(m[1]);
+            }
+        });
+    }
+    catch (err) {
+        const moved = tags.filter(t => tagged.has(t));
+        const notMoved = tags.filter(t => !tagged.has(t));
+        if (!(err instanceof ActionError) || notMoved.length === 0)
+            throw err;
+        const why = tagFailure(r, { digest, moved, notMoved, stderr, attempts, pushed: opts.pushed });
+        throw new TagsNotMovedError(why, digest, moved, notMoved, { cause: err });
+    }
+}
+/**
+ * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code
+ * or a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the repository
+ * with the same credentials (pushed the bundle, moved other tags), that is the tag's own rule
+ * (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub: 403
+ * denied; ECR: 400 tag invalid; Harbor: 412 precondition).
+ */
+function tagFailure(r, f) {
+    const lists = `moved to ${f.digest}: ${f.moved.length > 0 ? f.moved.join(', ') : 'no tag'}; not moved: ${f.notMoved.join(', ')}`;
+    const refusal = r.image.kind === 'registry' &&
+        /Error response from registry:|response status code 4\d\d/i.test(f.stderr) &&
+        !/\b401\b|unauthorized|credential not found/i.test(f.stderr) &&
+        !isTransient(f.stderr);
+    if (r.image.kind !== 'registry' || !refusal)
+        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts).message}; ${lists}`;
+    const { registry: where, name } = r.image;
+    const tag = f.notMoved[0];
+    const detail = firstError(f.stderr);
+    const wrote = [
+        ...(f.pushed ? [`pushed ${f.digest}`] : []),
+        ...(f.moved.length > 0 ? [`moved ${f.moved.join(', ')}`] : [])
+    ].join(' and ');
+    if (wrote !== '')
+        return `${where} refused tag ${tag} in ${name}, though this run's credentials had just ${wrote}: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; ${lists}; let the tag move or leave it out of tags, then run again; ${detail}`;
+    if (/\b403\b|denied|forbidden/i.test(f.stderr)) {
+        const rights = where === 'ghcr.io'
+            ? 'the workflow needs `permissions: packages: write` and the package must grant this repository write access'
+            : 'the credentials lack push rights on that repository';
+        return `${where} denied moving ${tag} in ${name} (403): ${rights}, or the tag is immutable or protected there; ${lists}; ${detail}`;
+    }
+    return `${where} refused tag ${tag} in ${name}: the tag may be immutable or protected there; ${lists}; ${detail}`;
 }
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -17831,19 +17921,21 @@ function registryError(image, username, action, stderr, attempts = 1) {
 
 
 /**
- * Pushes the bundle as one OCI artifact manifest: a layer per bundle entry (links followed by
- * oras, marked by an annotation), every tag in the same `oras push`.
+ * Pushes the bundle as one OCI artifact manifest, untagged: a layer per bundle entry (links
+ * followed by oras, marked by an annotation). No tag moves here: main.ts moves them all at the
+ * end, one after the other.
  */
-async function publishArtifact(registry, bundle, tags, artifactType, annotations, workDir) {
+async function publishArtifact(registry, bundle, artifactType, annotations, workDir) {
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
-    return push(registry, {
-        tags,
+    const { digest } = await push(registry, {
+        tags: [],
         files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
         cwd: bundle.dir,
         artifactType,
         annotationFile: file
     });
+    return { digest };
 }
 
 ;// CONCATENATED MODULE: ./src/image-plan.ts
@@ -17978,11 +18070,10 @@ async function writeLayer(spec, source, dest) {
 /** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
 const LAYER_CONCURRENCY = 2;
 /**
- * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
- * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
- * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
+ * the same layers, then the index. No tag moves here: main.ts moves them all at the end.
  */
-async function publishImage(registry, bundle, tags, annotations, workDir) {
+async function publishImage(registry, bundle, annotations, workDir) {
     const dir = external_node_path_namespaceObject.join(workDir, 'image');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const layers = planLayers(bundle.entries);
@@ -18008,7 +18099,7 @@ async function publishImage(registry, bundle, tags, annotations, workDir) {
         info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
     }
     const digest = await createIndex(registry, {
-        tags,
+        tags: [],
         manifests: Object.values(platforms),
         annotations
     });
@@ -23091,6 +23182,7 @@ function explainApiError(err, repository, authenticated) {
 
 
 
+
 function releaseOutputs(release) {
     setOutput('version', release.tag);
     setOutput('variants', JSON.stringify(release.variants.map(v => v.name)));
@@ -23132,6 +23224,24 @@ function pushOutputs(p) {
     if (p.platforms)
         setOutput('platforms', JSON.stringify(p.platforms));
     setOutput('moved-tags', JSON.stringify(p.moved));
+}
+/**
+ * Outputs of a run that failed with some tags moved and others not, set before it fails:
+ * `digest`, and `tags`/`refs` for the planned tags that now name it. `pushed`: the bundle was
+ * pushed in this run (`platforms` too for the image format); otherwise the tags were being moved
+ * to a published bundle and `moved-tags` names those that moved.
+ */
+function partialOutputs(image, planned, failure, pushed, platforms) {
+    const naming = pushed ? failure.moved : planned.filter(t => !failure.notMoved.includes(t));
+    setOutput('pushed', pushed ? 'true' : 'false');
+    setOutput('skipped', 'false');
+    setOutput('image', image.name);
+    setOutput('tags', JSON.stringify(naming));
+    setOutput('refs', JSON.stringify(naming.map(t => reference(image, t))));
+    setOutput('digest', failure.digest);
+    if (platforms)
+        setOutput('platforms', JSON.stringify(platforms));
+    setOutput('moved-tags', JSON.stringify(pushed ? [] : failure.moved));
 }
 function pullCommand(p) {
     return p.image.kind === 'registry'
@@ -23410,7 +23520,12 @@ async function run() {
         let provenance;
         if (oras) {
             provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
-            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance));
+            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance)).catch((err) => {
+                // Some of the missing tags moved to the published bundle before one was refused.
+                if (err instanceof TagsNotMovedError)
+                    partialOutputs(oras.registry.image, tags, err, false);
+                throw err;
+            });
             if (found) {
                 pushOutputs(found);
                 return;
@@ -23537,9 +23652,18 @@ async function publish(inputs, registry, release, variant, bundle, tags, provena
         provenance
     });
     const started = Date.now();
+    // Pushed untagged and compared with what was checked; only then does any tag move.
     const { digest, platforms } = inputs.format === 'image'
-        ? await publishImage(registry, bundle, tags, annotations, workDir)
-        : await publishArtifact(registry, bundle, tags, inputs.artifactType, annotations, workDir);
+        ? await publishImage(registry, bundle, annotations, workDir)
+        : await publishArtifact(registry, bundle, inputs.artifactType, annotations, workDir);
+    try {
+        await moveTags(registry, digest, tags, { pushed: true });
+    }
+    catch (err) {
+        if (err instanceof TagsNotMovedError)
+            partialOutputs(registry.image, tags, err, true, platforms);
+        throw err;
+    }
     const refs = tags.map(t => reference(registry.image, t));
     info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`);
     return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] };

@@ -24,14 +24,12 @@ export interface PublishedImage {
 const LAYER_CONCURRENCY = 2
 
 /**
- * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
- * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
- * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
+ * the same layers, then the index. No tag moves here: main.ts moves them all at the end.
  */
 export async function publishImage(
   registry: Registry,
   bundle: Bundle,
-  tags: string[],
   annotations: Record<string, string>,
   workDir: string
 ): Promise<PublishedImage> {
@@ -67,7 +65,7 @@ export async function publishImage(
     )
   }
   const digest = await createIndex(registry, {
-    tags,
+    tags: [],
     manifests: Object.values(platforms),
     annotations
   })

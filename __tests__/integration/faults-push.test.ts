@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
-import { listFiles, runAction, type ActionRun } from '../support/action.js'
+import { listFiles, ok, runAction, type ActionRun } from '../support/action.js'
 import { PINNED_SHA256 } from '../../src/oras-release.js'
 import {
   ORAS_VERSION,
@@ -263,6 +263,162 @@ describe('registry faults', () => {
       /^could not push to 127\.0\.0\.1:\d+\/hook\/fault-\d+: .*manifest invalid/
     )
     expect(hits).toEqual([1])
+  })
+})
+
+// Issue 17 items 5 and 6: a registry that refuses one tag of several (a tag immutability rule,
+// a protected tag) after others moved. The error and the outputs say exactly which tags moved.
+describe('a tag refused part-way', () => {
+  const denied = {
+    status: 403,
+    body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+  }
+  // What ECR answers for an immutable tag, and what Harbor answers for a tag immutability rule.
+  const ecr = (tag: string) => ({
+    status: 400,
+    body: `{"errors":[{"code":"TAG_INVALID","message":"The image tag '${tag}' already exists in the 'hook' repository and cannot be overwritten because the tag is immutable."}]}`
+  })
+  const harbor = (tag: string) => ({
+    status: 412,
+    body: `{"errors":[{"code":"PRECONDITION","message":"Failed to process request due to 'hook:${tag}' configured as immutable."}]}`
+  })
+  const REFUSALS: Array<[string, (tag: string) => { status: number; body: string }, RegExp]> = [
+    ['403 DENIED', () => denied, /; Error response from registry: denied: requested access/],
+    [
+      '400 TAG_INVALID (ECR)',
+      ecr,
+      /; Error response from registry: tag invalid: .* cannot be overwritten because the tag is immutable\.$/
+    ],
+    [
+      '412 PRECONDITION (Harbor)',
+      harbor,
+      /; Error response from registry: precondition: .* configured as immutable\.$/
+    ]
+  ]
+  let n = 0
+
+  /** A proxy refusing the manifest PUT of `tag` as `refusal` says. */
+  function refusing(tag: string, refusal: { status: number; body: string }): FaultRule {
+    return {
+      method: 'PUT',
+      path: new RegExp(`/manifests/${tag.replace(/\./g, '\\.')}$`),
+      ...refusal,
+      headers: { 'content-type': 'application/json' }
+    }
+  }
+
+  it.each(REFUSALS)(
+    'moving latest-lts and latest, latest refused (%s): latest-lts moved, and said so',
+    async (_, refusal, detail) => {
+      const repo = `hook/retag-${++n}`
+      // lts published without latest: a run with latest moves latest-lts and latest to it.
+      ok(await push(world.inputs('lts', {}, repo)))
+      const before = await tagsOf(repo)
+      const digest = before['v0.11.1-lts']!
+      const proxy = await startFaultProxy(world.registry.url, [
+        refusing('latest', refusal('latest'))
+      ])
+      let run: ActionRun
+      try {
+        run = await push({
+          ...world.inputs('lts', { latest: 'true' }, repo),
+          image: `${proxy.host}/${repo}`
+        })
+      } finally {
+        await proxy.stop()
+      }
+      expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
+        exitCode: 1,
+        errors: 1
+      })
+      expect(await tagsOf(repo)).toEqual({ ...before, 'latest-lts': digest })
+      const error = run.errors[0]!
+      expect(error).toMatch(detail)
+      expect(error).toContain(
+        `refused tag latest in ${proxy.host}/${repo}, though this run's credentials had just moved latest-lts: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; moved to ${digest}: latest-lts; not moved: latest; let the tag move or leave it out of tags, then run again`
+      )
+      expect(error).not.toContain('credentials lack')
+      expect(run.outputs['digest']).toBe(digest)
+      expect(JSON.parse(run.outputs['moved-tags']!)).toEqual(['latest-lts'])
+      expect(JSON.parse(run.outputs['tags']!)).toEqual(['v0.11.1-lts', 'v0.11.1', 'latest-lts'])
+      expect(run.outputs['pushed']).toBe('false')
+      expectNoSecretLeft(run)
+    }
+  )
+
+  it.each([
+    ['image', ...REFUSALS[0]!],
+    ['image', ...REFUSALS[1]!],
+    ['artifact', ...REFUSALS[2]!]
+  ] as const)(
+    'format %s, tags v0.11.1-lts, v0.11.1, stable, stable refused (%s): two tags moved, and said so',
+    async (format, _, refusal, detail) => {
+      const repo = `hook/part-${++n}`
+      // stable names another variant: it must stay there.
+      ok(await push(world.inputs('armbian-uefi', { tags: 'stable', format }, repo)))
+      const before = await tagsOf(repo)
+      const proxy = await startFaultProxy(world.registry.url, [
+        refusing('stable', refusal('stable'))
+      ])
+      let run: ActionRun
+      try {
+        run = await push({
+          ...world.inputs('lts', { tags: 'stable', format }, repo),
+          image: `${proxy.host}/${repo}`
+        })
+      } finally {
+        await proxy.stop()
+      }
+      expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
+        exitCode: 1,
+        errors: 1
+      })
+      const after = await tagsOf(repo)
+      const digest = after['v0.11.1-lts']!
+      expect(digest).not.toBe(before['stable'])
+      expect(after).toEqual({ ...before, 'v0.11.1-lts': digest, 'v0.11.1': digest })
+      const error = run.errors[0]!
+      expect(error).toMatch(detail)
+      expect(error).toContain(
+        `refused tag stable in ${proxy.host}/${repo}, though this run's credentials had just pushed ${digest} and moved v0.11.1-lts, v0.11.1: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; moved to ${digest}: v0.11.1-lts, v0.11.1; not moved: stable; let the tag move or leave it out of tags, then run again`
+      )
+      expect(run.outputs['digest']).toBe(digest)
+      expect(JSON.parse(run.outputs['tags']!)).toEqual(['v0.11.1-lts', 'v0.11.1'])
+      expect(JSON.parse(run.outputs['refs']!)).toEqual([
+        `${proxy.host}/${repo}:v0.11.1-lts`,
+        `${proxy.host}/${repo}:v0.11.1`
+      ])
+      expect(run.outputs['pushed']).toBe('true')
+      if (format === 'image') {
+        const platforms = JSON.parse(run.outputs['platforms']!) as Record<string, string>
+        const index = await world.registry.getManifest(repo, digest)
+        expect(Object.values(platforms)).toEqual(
+          (index.body as { manifests: Array<{ digest: string }> }).manifests.map(m => m.digest)
+        )
+      }
+      expectNoSecretLeft(run)
+    }
+  )
+
+  it('the first tag refused, nothing written before: the credentials, or an immutable tag', async () => {
+    const repo = `hook/retag-${++n}`
+    ok(await push(world.inputs('lts', {}, repo)))
+    const before = await tagsOf(repo)
+    const proxy = await startFaultProxy(world.registry.url, [refusing('latest-lts', denied)])
+    let run: ActionRun
+    try {
+      run = await push({
+        ...world.inputs('lts', { latest: 'true' }, repo),
+        image: `${proxy.host}/${repo}`
+      })
+    } finally {
+      await proxy.stop()
+    }
+    const error = await expectCleanFailure(run, repo, before)
+    expect(error).toContain(
+      `${proxy.host} denied moving latest-lts in ${proxy.host}/${repo} (403): the credentials lack push rights on that repository, or the tag is immutable or protected there; moved to ${before['v0.11.1-lts']}: no tag; not moved: latest-lts, latest; `
+    )
+    expect(JSON.parse(run.outputs['moved-tags']!)).toEqual([])
   })
 })
 
