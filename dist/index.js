@@ -17673,6 +17673,7 @@ async function push(r, req) {
         ...kind,
         '--annotation-file',
         req.annotationFile,
+        ...(req.exportManifest === undefined ? [] : ['--export-manifest', req.exportManifest]),
         targetRef(r, req.tags),
         ...req.files.map(f => `${f.name}:${f.mediaType}`)
     ];
@@ -17920,22 +17921,57 @@ function registryError(image, username, action, stderr, attempts = 1) {
 
 
 
+
+
 /**
  * Pushes the bundle as one OCI artifact manifest, untagged: a layer per bundle entry (links
- * followed by oras, marked by an annotation). No tag moves here: main.ts moves them all at the
- * end, one after the other.
+ * followed by oras, marked by an annotation). The manifest oras pushed is then compared with
+ * what was checked (the `files` output): oras hashes each file as it reads it, and the registry
+ * takes a blob only with the digest it was announced with, so a layer digest that is not the
+ * checked sha256 means the bytes changed after the check (a bundle file is a hard link into the
+ * tool cache). No tag moves here.
  */
 async function publishArtifact(registry, bundle, artifactType, annotations, workDir) {
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
+    const exported = external_node_path_namespaceObject.join(workDir, 'pushed-manifest.json');
     const { digest } = await push(registry, {
         tags: [],
         files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
         cwd: bundle.dir,
         artifactType,
-        annotationFile: file
+        annotationFile: file,
+        exportManifest: exported
     });
+    checkPushedLayers(bundle, digest, await (0,promises_namespaceObject.readFile)(exported).catch(() => Buffer.alloc(0)));
     return { digest };
+}
+const TITLE = 'org.opencontainers.image.title';
+/** The manifest `digest` holds every bundle entry with the size and sha256 that were checked. */
+function checkPushedLayers(bundle, digest, manifest) {
+    const unknown = (why) => new ActionError(`oras pushed ${digest} but ${why}; the pushed bytes cannot be compared with the checked ones, no tag was moved: run the step again`);
+    if (`sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(manifest).digest('hex')}` !== digest)
+        throw unknown('exported another manifest (--export-manifest)');
+    let layers;
+    try {
+        layers = JSON.parse(manifest.toString('utf8')).layers ?? [];
+    }
+    catch {
+        throw unknown('its manifest is not JSON');
+    }
+    const byTitle = new Map(layers.map(l => [l.annotations?.[TITLE], l]));
+    if (layers.length !== bundle.entries.length || byTitle.size !== layers.length)
+        throw unknown(`its manifest has ${layers.length} layers for ${bundle.entries.length} entries`);
+    for (const entry of bundle.entries) {
+        const layer = byTitle.get(entry.name);
+        if (!layer)
+            throw unknown(`its manifest has no layer ${entry.name}`);
+        const checked = `sha256:${entry.sha256}`;
+        if (layer.digest !== checked || layer.size !== entry.size) {
+            const name = entry.target ?? entry.name;
+            throw new ActionError(`bundle file ${name} changed after it was checked: pushed as ${String(layer.digest)} (${String(layer.size)} bytes), checked as ${checked} (${entry.size} bytes); no tag was moved (${digest} stays untagged); the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, name)} or its tool cache entry: run the step again`);
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/image-plan.ts
@@ -18006,7 +18042,8 @@ const CHUNK = 1 << 20;
 /**
  * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
  * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
- * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is.
+ * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
+ * file's bytes as they are read. The tarball is created before `source` is opened.
  */
 async function writeLayer(spec, source, dest) {
     const pack = tar_stream.pack();
@@ -18014,6 +18051,7 @@ async function writeLayer(spec, source, dest) {
     let size = 0;
     const feed = new HashedFeed('sha256', appender(file));
     let digest = '';
+    const read = spec.header.type === 'file' ? new HashedFeed('sha256', () => undefined) : undefined;
     try {
         const written = (async () => {
             try {
@@ -18039,6 +18077,9 @@ async function writeLayer(spec, source, dest) {
             const entry = pack.entry({ ...spec.header });
             if (spec.header.type === 'file') {
                 for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
+                    const full = read.push(chunk);
+                    if (full)
+                        await full;
                     if (!entry.write(chunk))
                         await Promise.race([(0,external_node_events_namespaceObject.once)(entry, 'drain'), writeFailed]);
                 }
@@ -18047,19 +18088,25 @@ async function writeLayer(spec, source, dest) {
             pack.finalize();
         }
         catch (err) {
+            read?.discard();
             pack.destroy(err);
             await written.catch(() => undefined);
             throw err;
         }
-        await written;
+        await written.catch(err => {
+            read?.discard();
+            throw err;
+        });
     }
     finally {
         await file.close();
     }
-    return { digest: `sha256:${digest}`, size };
+    const content = read ? await read.digest() : '';
+    return { digest: `sha256:${digest}`, size, content };
 }
 
 ;// CONCATENATED MODULE: ./src/publish-image.ts
+
 
 
 
@@ -18071,7 +18118,9 @@ async function writeLayer(spec, source, dest) {
 const LAYER_CONCURRENCY = 2;
 /**
  * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
- * the same layers, then the index. No tag moves here: main.ts moves them all at the end.
+ * the same layers, then the index. Each layer holds the bytes its writer read, which must be
+ * the ones checked (the `files` output): a bundle file is a hard link into the tool cache, and
+ * whatever writes there after the check would otherwise be pushed. No tag moves here.
  */
 async function publishImage(registry, bundle, annotations, workDir) {
     const dir = external_node_path_namespaceObject.join(workDir, 'image');
@@ -18079,7 +18128,13 @@ async function publishImage(registry, bundle, annotations, workDir) {
     const layers = planLayers(bundle.entries);
     let started = Date.now();
     const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
-    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}`);
+    bundle.entries.forEach((entry, i) => {
+        const read = written[i].content;
+        if (entry.target === undefined && read !== entry.sha256) {
+            throw new ActionError(`bundle file ${entry.name} changed after it was checked: read for its layer as sha256:${read}, checked as sha256:${entry.sha256}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, entry.name)} or its tool cache entry: run the step again`);
+        }
+    });
+    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`);
     const diffIds = written.map(w => w.digest);
     const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
     await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));

@@ -284,6 +284,8 @@ export interface PushRequest {
   /** ...or an image-spec 1.0 image with this image config file (no artifactType). */
   imageConfig?: string
   annotationFile: string
+  /** Where oras writes the manifest it pushed (`--export-manifest`). */
+  exportManifest?: string
   /** Delays between attempts; their count bounds the retries. */
   backoffMs?: number[]
 }
@@ -316,6 +318,7 @@ export async function push(r: Registry, req: PushRequest): Promise<PushResult> {
     ...kind,
     '--annotation-file',
     req.annotationFile,
+    ...(req.exportManifest === undefined ? [] : ['--export-manifest', req.exportManifest]),
     targetRef(r, req.tags),
     ...req.files.map(f => `${f.name}:${f.mediaType}`)
   ]

@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  writeSync
+} from 'node:fs'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { listFiles, ok, runAction, type ActionRun } from '../support/action.js'
@@ -419,6 +431,161 @@ describe('a tag refused part-way', () => {
       `${proxy.host} denied moving latest-lts in ${proxy.host}/${repo} (403): the credentials lack push rights on that repository, or the tag is immutable or protected there; moved to ${before['v0.11.1-lts']}: no tag; not moved: latest-lts, latest; `
     )
     expect(JSON.parse(run.outputs['moved-tags']!)).toEqual([])
+  })
+})
+
+// Issue 17 item 7: the bytes pushed are the bytes checked. Bundle files are hard links into the
+// tool cache, so a file can change after the last check (a writer to the cache entry).
+describe('a bundle file rewritten after the check', () => {
+  /** Changes the first byte of `file` in place (same inode, same size); returns both sha256s. */
+  function rewrite(file: string): { before: string; after: string } {
+    const sha = (): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+    const before = sha()
+    const fd = openSync(file, 'r+')
+    try {
+      const byte = Buffer.alloc(1)
+      readSync(fd, byte, 0, 1, 0)
+      writeSync(fd, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 0)
+    } finally {
+      closeSync(fd)
+    }
+    return { before, after: sha() }
+  }
+
+  /** The bundle's regular files, in the bundle's order. */
+  function regularFiles(bundleDir: string): string[] {
+    return readdirSync(bundleDir)
+      .sort()
+      .filter(name => lstatSync(path.join(bundleDir, name)).isFile())
+  }
+
+  it('format artifact, rewritten as the first blob upload begins: no tag, both digests named', async () => {
+    const repo = 'hook/rewritten-artifact'
+    const bundleDir = path.join(await mkdtemp(path.join(world.dir, 'bundle-')), 'lts')
+    let changed: { name: string; before: string; after: string } | undefined
+    // The first blob upload: oras has hashed every file, none is uploaded yet.
+    const proxy = await startFaultProxy(world.registry.url, [], {
+      onRequest: (method, p) => {
+        if (changed || method !== 'POST' || !/\/blobs\/uploads\/$/.test(p)) return
+        const name = regularFiles(bundleDir).find(f => f.startsWith('vmlinuz-'))!
+        changed = { name, ...rewrite(path.join(bundleDir, name)) }
+      }
+    })
+    let run: ActionRun
+    try {
+      run = await push({
+        ...world.inputs('lts', { 'bundle-dir': bundleDir }, repo),
+        image: `${proxy.host}/${repo}`
+      })
+    } finally {
+      await proxy.stop()
+    }
+    expect(changed).toBeDefined()
+    const { name, before, after } = changed!
+    const files = JSON.parse(run.outputs['files']!) as Array<{ name: string; sha256: string }>
+    expect(files.find(f => f.name === name)!.sha256).toBe(before)
+    expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({
+      exitCode: 1,
+      errors: [
+        expect.stringMatching(
+          new RegExp(
+            `^bundle file ${name} changed after it was checked: pushed as sha256:${after} \\(\\d+ bytes\\), checked as sha256:${before} \\(\\d+ bytes\\); no tag was moved \\(sha256:[0-9a-f]{64} stays untagged\\); the bundle's files are hard links into the tool cache, so something wrote to ${bundleDir}/${name} or its tool cache entry: run the step again$`
+          )
+        )
+      ]
+    })
+    expect(await world.registry.listTags(repo)).toEqual([])
+    expect(run.outputs['digest']).toBeUndefined()
+  })
+
+  describe('format image', () => {
+    let big: World
+    beforeAll(async () => {
+      // Files large enough that writing the layers takes a while after their directory appears.
+      big = await startWorld({
+        auth: AUTH,
+        release: { kernelSize: 4 << 20, initramfsSize: 8 << 20 }
+      })
+    })
+    afterAll(async () => {
+      await big?.stop()
+    })
+
+    /**
+     * Stops the action the moment the layer directory appears (after the bundle's last check),
+     * rewrites a regular file whose layer is not written yet (no tarball, not open: the layer
+     * writer creates the tarball before it opens the file), and lets it go on. Undefined when
+     * every layer was already under way: that attempt proves nothing.
+     */
+    function rewriteWhenLayersBegin(
+      child: ChildProcess,
+      temp: string,
+      bundleDir: string,
+      done: (c: { name: string; before: string; after: string } | undefined) => void
+    ): void {
+      const timer = setInterval(() => {
+        const run = readdirSync(temp).find(d => d.startsWith('hook-bundle-run-'))
+        const layers = run && path.join(temp, run, 'image')
+        if (!layers || !existsSync(layers)) return
+        clearInterval(timer)
+        child.kill('SIGSTOP')
+        try {
+          const started = new Set(readdirSync(layers))
+          const open = new Set(
+            readdirSync(`/proc/${child.pid}/fd`).map(fd => {
+              try {
+                return readlinkSync(`/proc/${child.pid}/fd/${fd}`)
+              } catch {
+                return ''
+              }
+            })
+          )
+          const name = regularFiles(bundleDir)
+            .filter(f => !started.has(`${f}.tar`) && !open.has(path.join(bundleDir, f)))
+            .pop()
+          done(name === undefined ? undefined : { name, ...rewrite(path.join(bundleDir, name)) })
+        } finally {
+          child.kill('SIGCONT')
+        }
+      }, 1)
+      child.once('close', () => clearInterval(timer))
+    }
+
+    it('rewritten as the layers are written: nothing pushed, both digests named', async () => {
+      let changed: { name: string; before: string; after: string } | undefined
+      let run: ActionRun | undefined
+      let bundleDir = ''
+      for (let attempt = 1; attempt <= 3 && !changed; attempt++) {
+        const repo = `hook/rewritten-image-${attempt}`
+        const temp = await mkdtemp(path.join(big.dir, 'runner-temp-'))
+        bundleDir = path.join(await mkdtemp(path.join(big.dir, 'bundle-')), 'lts')
+        run = await runAction({
+          inputs: big.inputs('lts', { format: 'image', 'bundle-dir': bundleDir }, repo),
+          temp,
+          env: { HOME: home },
+          onStart: child => rewriteWhenLayersBegin(child, temp, bundleDir, c => (changed = c))
+        })
+        if (changed) {
+          expect(await big.registry.listTags(repo)).toEqual([])
+          expect(await big.registry.catalog()).not.toContain(repo)
+        }
+      }
+      expect(changed).toBeDefined()
+      const { name, before, after } = changed!
+      const files = JSON.parse(run!.outputs['files']!) as Array<{ name: string; sha256: string }>
+      expect(files.find(f => f.name === name)!.sha256).toBe(before)
+      expect({ exitCode: run!.exitCode, errors: run!.errors }).toEqual({
+        exitCode: 1,
+        errors: [
+          expect.stringMatching(
+            new RegExp(
+              `^bundle file ${name} changed after it was checked: read for its layer as sha256:${after}, checked as sha256:${before}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${bundleDir}/${name} or its tool cache entry: run the step again$`
+            )
+          )
+        ]
+      })
+      expect(run!.outputs['digest']).toBeUndefined()
+    })
   })
 })
 
