@@ -17924,6 +17924,7 @@ async function orasCall(r, verb, args, opts = {}) {
     const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined;
     for (let attempt = 1;; attempt++) {
         const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin });
+        opts.onAttempt?.(out);
         if (out.exitCode !== 0 && opts.absent?.(out.stderr))
             return undefined;
         for (const line of out.stderr.split('\n'))
@@ -17959,6 +17960,7 @@ async function push(r, req) {
         ...kind,
         '--annotation-file',
         req.annotationFile,
+        ...(req.exportManifest === undefined ? [] : ['--export-manifest', req.exportManifest]),
         targetRef(r, req.tags),
         ...req.files.map(f => `${f.name}:${f.mediaType}`)
     ];
@@ -18052,8 +18054,97 @@ function parseFetchOutput(stdout, ref) {
 }
 /** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
 async function tagManifest(r, digest, tags, backoffMs) {
-    const args = ['tag', ...targetFlags(r), `${targetName(r)}@${digest}`, ...tags];
-    await orasCall(r, 'tag in', args, { backoffMs });
+    await moveTags(r, digest, tags, { backoffMs });
+}
+/** Some tags moved, others did not: which, exactly, for the error and the outputs. */
+class TagsNotMovedError extends ActionError {
+    digest;
+    moved;
+    notMoved;
+    constructor(message, digest, 
+    /** Tags that now name `digest`, moved by this run. */
+    moved, 
+    /** Tags left as they were: the refused one first, then those not tried. */
+    notMoved, options) {
+        super(message, options);
+        this.digest = digest;
+        this.moved = moved;
+        this.notMoved = notMoved;
+        this.name = 'TagsNotMovedError';
+    }
+}
+/**
+ * Points `tags` at `digest`, one after the other in the given order (`oras tag --concurrency
+ * 1`: oras stops at the first refusal and prints `Tagged <tag>` for each that moved). On a
+ * failure, throws a TagsNotMovedError naming the tags that moved (over every attempt) and
+ * those that did not. `pushed`: this run has just pushed `digest` to the target, so a refusal
+ * now is not about the right to push.
+ */
+async function moveTags(r, digest, tags, opts = {}) {
+    if (tags.length === 0)
+        return;
+    const tagged = new Set();
+    let stderr = '';
+    let attempts = 0;
+    const args = [
+        'tag',
+        '--concurrency',
+        '1',
+        ...targetFlags(r),
+        `${targetName(r)}@${digest}`,
+        ...tags
+    ];
+    try {
+        await orasCall(r, 'tag in', args, {
+            backoffMs: opts.backoffMs,
+            onAttempt: out => {
+                attempts++;
+                stderr = out.stderr;
+                for (const m of out.stdout.matchAll(/^Tagged (\S+)\s*$/gm))
+                    tagged.add(m[1]);
+            }
+        });
+    }
+    catch (err) {
+        const moved = tags.filter(t => tagged.has(t));
+        const notMoved = tags.filter(t => !tagged.has(t));
+        if (!(err instanceof ActionError) || notMoved.length === 0)
+            throw err;
+        const why = tagFailure(r, { digest, moved, notMoved, stderr, attempts, pushed: opts.pushed });
+        throw new TagsNotMovedError(why, digest, moved, notMoved, { cause: err });
+    }
+}
+/**
+ * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code
+ * or a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the repository
+ * with the same credentials (pushed the bundle, moved other tags), that is the tag's own rule
+ * (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub: 403
+ * denied; ECR: 400 tag invalid; Harbor: 412 precondition).
+ */
+function tagFailure(r, f) {
+    const lists = `moved to ${f.digest}: ${f.moved.length > 0 ? f.moved.join(', ') : 'no tag'}; not moved: ${f.notMoved.join(', ')}`;
+    const refusal = r.image.kind === 'registry' &&
+        /Error response from registry:|response status code 4\d\d/i.test(f.stderr) &&
+        !/\b401\b|unauthorized|credential not found/i.test(f.stderr) &&
+        !isTransient(f.stderr);
+    if (r.image.kind !== 'registry' || !refusal)
+        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts).message}; ${lists}`;
+    const { registry: where, name } = r.image;
+    const tag = f.notMoved[0];
+    const detail = firstError(f.stderr);
+    const wrote = [
+        ...(f.pushed ? [`pushed ${f.digest}`] : []),
+        ...(f.moved.length > 0 ? [`moved ${f.moved.join(', ')}`] : [])
+    ].join(' and ');
+    if (wrote !== '')
+        return `${where} refused tag ${tag} in ${name}, though this run's credentials had just ${wrote}: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; ${lists}; let the tag move or leave it out of tags, then run again; ${detail}`;
+    if (/\b403\b|denied|forbidden/i.test(f.stderr)) {
+        const rights = where === 'ghcr.io'
+            ? 'the workflow needs `permissions: packages: write` and the package must grant this repository write access'
+            : 'the credentials lack push rights on that repository';
+        return `${where} denied moving ${tag} in ${name} (403): ${rights}, or the tag is immutable or protected there; ${lists}; ${detail}`;
+    }
+    return `${where} refused tag ${tag} in ${name}: the tag may be immutable or protected there; ${lists}; ${detail}`;
 }
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -18128,20 +18219,57 @@ function registryError(image, username, action, stderr, attempts = 1, anonymous 
 
 
 
+
+
 /**
- * Pushes the bundle as one OCI artifact manifest: a layer per bundle entry (links followed by
- * oras, marked by an annotation), every tag in the same `oras push`.
+ * Pushes the bundle as one OCI artifact manifest, untagged: a layer per bundle entry (links
+ * followed by oras, marked by an annotation). The manifest oras pushed is then compared with
+ * what was checked (the `files` output): oras hashes each file as it reads it, and the registry
+ * takes a blob only with the digest it was announced with, so a layer digest that is not the
+ * checked sha256 means the bytes changed after the check (a bundle file is a hard link into the
+ * tool cache). No tag moves here.
  */
-async function publishArtifact(registry, bundle, tags, artifactType, annotations, workDir) {
+async function publishArtifact(registry, bundle, artifactType, annotations, workDir) {
     const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
     await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
-    return push(registry, {
-        tags,
+    const exported = external_node_path_namespaceObject.join(workDir, 'pushed-manifest.json');
+    const { digest } = await push(registry, {
+        tags: [],
         files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
         cwd: bundle.dir,
         artifactType,
-        annotationFile: file
+        annotationFile: file,
+        exportManifest: exported
     });
+    checkPushedLayers(bundle, digest, await (0,promises_namespaceObject.readFile)(exported).catch(() => Buffer.alloc(0)));
+    return { digest };
+}
+const TITLE = 'org.opencontainers.image.title';
+/** The manifest `digest` holds every bundle entry with the size and sha256 that were checked. */
+function checkPushedLayers(bundle, digest, manifest) {
+    const unknown = (why) => new ActionError(`oras pushed ${digest} but ${why}; the pushed bytes cannot be compared with the checked ones, no tag was moved: run the step again`);
+    if (`sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(manifest).digest('hex')}` !== digest)
+        throw unknown('exported another manifest (--export-manifest)');
+    let layers;
+    try {
+        layers = JSON.parse(manifest.toString('utf8')).layers ?? [];
+    }
+    catch {
+        throw unknown('its manifest is not JSON');
+    }
+    const byTitle = new Map(layers.map(l => [l.annotations?.[TITLE], l]));
+    if (layers.length !== bundle.entries.length || byTitle.size !== layers.length)
+        throw unknown(`its manifest has ${layers.length} layers for ${bundle.entries.length} entries`);
+    for (const entry of bundle.entries) {
+        const layer = byTitle.get(entry.name);
+        if (!layer)
+            throw unknown(`its manifest has no layer ${entry.name}`);
+        const checked = `sha256:${entry.sha256}`;
+        if (layer.digest !== checked || layer.size !== entry.size) {
+            const name = entry.target ?? entry.name;
+            throw new ActionError(`bundle file ${name} changed after it was checked: pushed as ${String(layer.digest)} (${String(layer.size)} bytes), checked as ${checked} (${entry.size} bytes); no tag was moved (${digest} stays untagged); the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, name)} or its tool cache entry: run the step again`);
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:events"
@@ -18157,7 +18285,8 @@ const CHUNK = 1 << 20;
 /**
  * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
  * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
- * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is.
+ * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
+ * file's bytes as they are read. The tarball is created before `source` is opened.
  */
 async function writeLayer(spec, source, dest) {
     const pack = tar_stream.pack();
@@ -18165,6 +18294,7 @@ async function writeLayer(spec, source, dest) {
     let size = 0;
     const feed = new HashedFeed('sha256', appender(file));
     let digest = '';
+    const read = spec.header.type === 'file' ? new HashedFeed('sha256', () => undefined) : undefined;
     try {
         const written = (async () => {
             try {
@@ -18190,6 +18320,9 @@ async function writeLayer(spec, source, dest) {
             const entry = pack.entry({ ...spec.header });
             if (spec.header.type === 'file') {
                 for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
+                    const full = read.push(chunk);
+                    if (full)
+                        await full;
                     if (!entry.write(chunk))
                         await Promise.race([(0,external_node_events_namespaceObject.once)(entry, 'drain'), writeFailed]);
                 }
@@ -18198,16 +18331,21 @@ async function writeLayer(spec, source, dest) {
             pack.finalize();
         }
         catch (err) {
+            read?.discard();
             pack.destroy(err);
             await written.catch(() => undefined);
             throw err;
         }
-        await written;
+        await written.catch(err => {
+            read?.discard();
+            throw err;
+        });
     }
     finally {
         await file.close();
     }
-    return { digest: `sha256:${digest}`, size };
+    const content = read ? await read.digest() : '';
+    return { digest: `sha256:${digest}`, size, content };
 }
 
 ;// CONCATENATED MODULE: ./src/publish-image.ts
@@ -18218,20 +18356,28 @@ async function writeLayer(spec, source, dest) {
 
 
 
+
 /** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
 const LAYER_CONCURRENCY = 2;
 /**
- * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
- * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
- * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
+ * the same layers, then the index. Each layer holds the bytes its writer read, which must be
+ * the ones checked (the `files` output): a bundle file is a hard link into the tool cache, and
+ * whatever writes there after the check would otherwise be pushed. No tag moves here.
  */
-async function publishImage(registry, bundle, tags, annotations, workDir) {
+async function publishImage(registry, bundle, annotations, workDir) {
     const dir = external_node_path_namespaceObject.join(workDir, 'image');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const layers = planLayers(bundle.entries);
     let started = Date.now();
     const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
-    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}`);
+    bundle.entries.forEach((entry, i) => {
+        const read = written[i].content;
+        if (entry.target === undefined && read !== entry.sha256) {
+            throw new ActionError(`bundle file ${entry.name} changed after it was checked: read for its layer as sha256:${read}, checked as sha256:${entry.sha256}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, entry.name)} or its tool cache entry: run the step again`);
+        }
+    });
+    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`);
     const diffIds = written.map(w => w.digest);
     const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
     await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
@@ -18251,7 +18397,7 @@ async function publishImage(registry, bundle, tags, annotations, workDir) {
         info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
     }
     const digest = await createIndex(registry, {
-        tags,
+        tags: [],
         manifests: Object.values(platforms),
         annotations
     });
@@ -23335,6 +23481,7 @@ function explainApiError(err, repository, authenticated) {
 
 
 
+
 function releaseOutputs(release) {
     setOutput('version', release.tag);
     setOutput('variants', JSON.stringify(release.variants.map(v => v.name)));
@@ -23376,6 +23523,24 @@ function pushOutputs(p) {
     if (p.platforms)
         setOutput('platforms', JSON.stringify(p.platforms));
     setOutput('moved-tags', JSON.stringify(p.moved));
+}
+/**
+ * Outputs of a run that failed with some tags moved and others not, set before it fails:
+ * `digest`, and `tags`/`refs` for the planned tags that now name it. `pushed`: the bundle was
+ * pushed in this run (`platforms` too for the image format); otherwise the tags were being moved
+ * to a published bundle and `moved-tags` names those that moved.
+ */
+function partialOutputs(image, planned, failure, pushed, platforms) {
+    const naming = pushed ? failure.moved : planned.filter(t => !failure.notMoved.includes(t));
+    setOutput('pushed', pushed ? 'true' : 'false');
+    setOutput('skipped', 'false');
+    setOutput('image', image.name);
+    setOutput('tags', JSON.stringify(naming));
+    setOutput('refs', JSON.stringify(naming.map(t => reference(image, t))));
+    setOutput('digest', failure.digest);
+    if (platforms)
+        setOutput('platforms', JSON.stringify(platforms));
+    setOutput('moved-tags', JSON.stringify(pushed ? [] : failure.moved));
 }
 function pullCommand(p) {
     return p.image.kind === 'registry'
@@ -23666,7 +23831,12 @@ async function run() {
         let provenance;
         if (oras) {
             provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
-            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance));
+            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance)).catch((err) => {
+                // Some of the missing tags moved to the published bundle before one was refused.
+                if (err instanceof TagsNotMovedError)
+                    partialOutputs(oras.registry.image, tags, err, false);
+                throw err;
+            });
             if (found) {
                 pushOutputs(found);
                 return;
@@ -23793,9 +23963,18 @@ async function publish(inputs, registry, release, variant, bundle, tags, provena
         provenance
     });
     const started = Date.now();
+    // Pushed untagged and compared with what was checked; only then does any tag move.
     const { digest, platforms } = inputs.format === 'image'
-        ? await publishImage(registry, bundle, tags, annotations, workDir)
-        : await publishArtifact(registry, bundle, tags, inputs.artifactType, annotations, workDir);
+        ? await publishImage(registry, bundle, annotations, workDir)
+        : await publishArtifact(registry, bundle, inputs.artifactType, annotations, workDir);
+    try {
+        await moveTags(registry, digest, tags, { pushed: true });
+    }
+    catch (err) {
+        if (err instanceof TagsNotMovedError)
+            partialOutputs(registry.image, tags, err, true, platforms);
+        throw err;
+    }
     const refs = tags.map(t => reference(registry.image, t));
     info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`);
     return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] };

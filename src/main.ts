@@ -11,7 +11,7 @@ import { bytes, mapLimit, seconds } from './format.js'
 import { reference } from './image.js'
 import { parseInputs, rfc3339, type Inputs } from './inputs.js'
 import { fetchIso, planIsos } from './iso.js'
-import { installOras, orasVersion, type Registry } from './oras.js'
+import { installOras, moveTags, orasVersion, TagsNotMovedError, type Registry } from './oras.js'
 import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish.js'
 import { publishArtifact } from './publish-artifact.js'
 import { publishImage } from './publish-image.js'
@@ -19,6 +19,7 @@ import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.j
 import {
   bundleOutputs,
   logVariants,
+  partialOutputs,
   pushOutputs,
   releaseOutputs,
   summarizeBundle,
@@ -77,7 +78,11 @@ export async function run(): Promise<void> {
       provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version))
       const found = await group(`Published ${variant.name}?`, () =>
         readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance!)
-      )
+      ).catch((err: unknown) => {
+        // Some of the missing tags moved to the published bundle before one was refused.
+        if (err instanceof TagsNotMovedError) partialOutputs(oras.registry.image, tags, err, false)
+        throw err
+      })
       if (found) {
         pushOutputs(found)
         return
@@ -254,10 +259,17 @@ async function publish(
     provenance
   })
   const started = Date.now()
+  // Pushed untagged and compared with what was checked; only then does any tag move.
   const { digest, platforms } =
     inputs.format === 'image'
-      ? await publishImage(registry, bundle, tags, annotations, workDir)
-      : await publishArtifact(registry, bundle, tags, inputs.artifactType, annotations, workDir)
+      ? await publishImage(registry, bundle, annotations, workDir)
+      : await publishArtifact(registry, bundle, inputs.artifactType, annotations, workDir)
+  try {
+    await moveTags(registry, digest, tags, { pushed: true })
+  } catch (err) {
+    if (err instanceof TagsNotMovedError) partialOutputs(registry.image, tags, err, true, platforms)
+    throw err
+  }
   const refs = tags.map(t => reference(registry.image, t))
   core.info(`pushed ${refs.join(', ')} as ${digest} in ${seconds(Date.now() - started)}`)
   return { image: registry.image, tags, refs, digest, platforms, skipped: false, moved: [] }

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import type { Bundle } from './bundle.js'
+import { ActionError } from './errors.js'
 import { bytes, mapLimit, seconds } from './format.js'
 import {
   IMAGE_LAYER_MEDIA_TYPE,
@@ -24,14 +25,14 @@ export interface PublishedImage {
 const LAYER_CONCURRENCY = 2
 
 /**
- * Pushes the bundle as an OCI image index: one image manifest per platform, all with the same
- * layers, pushed untagged; then the index, tagged with every tag in one call. Until that last
- * call no tag moves, so a failure anywhere before leaves every tag as it was.
+ * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
+ * the same layers, then the index. Each layer holds the bytes its writer read, which must be
+ * the ones checked (the `files` output): a bundle file is a hard link into the tool cache, and
+ * whatever writes there after the check would otherwise be pushed. No tag moves here.
  */
 export async function publishImage(
   registry: Registry,
   bundle: Bundle,
-  tags: string[],
   annotations: Record<string, string>,
   workDir: string
 ): Promise<PublishedImage> {
@@ -42,8 +43,16 @@ export async function publishImage(
   const written = await mapLimit(layers, LAYER_CONCURRENCY, layer =>
     writeLayer(layer, path.join(bundle.dir, layer.entry), path.join(dir, layer.file))
   )
+  bundle.entries.forEach((entry, i) => {
+    const read = written[i]!.content
+    if (entry.target === undefined && read !== entry.sha256) {
+      throw new ActionError(
+        `bundle file ${entry.name} changed after it was checked: read for its layer as sha256:${read}, checked as sha256:${entry.sha256}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${path.join(bundle.dir, entry.name)} or its tool cache entry: run the step again`
+      )
+    }
+  })
   core.info(
-    `${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}`
+    `${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`
   )
   const diffIds = written.map(w => w.digest)
   const annotationFile = path.join(workDir, 'image-annotations.json')
@@ -67,7 +76,7 @@ export async function publishImage(
     )
   }
   const digest = await createIndex(registry, {
-    tags,
+    tags: [],
     manifests: Object.values(platforms),
     annotations
   })

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import type { Bundle } from './bundle.js'
 import { bytes } from './format.js'
-import type { ImageTarget } from './image.js'
+import { reference, type ImageTarget } from './image.js'
 import { variantIsos } from './iso.js'
 import type { Release } from './release.js'
 import type { VariantDefinition } from './variants.js'
@@ -65,6 +65,30 @@ export function pushOutputs(p: Published | undefined): void {
   core.setOutput('digest', p.digest)
   if (p.platforms) core.setOutput('platforms', JSON.stringify(p.platforms))
   core.setOutput('moved-tags', JSON.stringify(p.moved))
+}
+
+/**
+ * Outputs of a run that failed with some tags moved and others not, set before it fails:
+ * `digest`, and `tags`/`refs` for the planned tags that now name it. `pushed`: the bundle was
+ * pushed in this run (`platforms` too for the image format); otherwise the tags were being moved
+ * to a published bundle and `moved-tags` names those that moved.
+ */
+export function partialOutputs(
+  image: ImageTarget,
+  planned: string[],
+  failure: { digest: string; moved: string[]; notMoved: string[] },
+  pushed: boolean,
+  platforms?: Record<string, string>
+): void {
+  const naming = pushed ? failure.moved : planned.filter(t => !failure.notMoved.includes(t))
+  core.setOutput('pushed', pushed ? 'true' : 'false')
+  core.setOutput('skipped', 'false')
+  core.setOutput('image', image.name)
+  core.setOutput('tags', JSON.stringify(naming))
+  core.setOutput('refs', JSON.stringify(naming.map(t => reference(image, t))))
+  core.setOutput('digest', failure.digest)
+  if (platforms) core.setOutput('platforms', JSON.stringify(platforms))
+  core.setOutput('moved-tags', JSON.stringify(pushed ? [] : failure.moved))
 }
 
 function pullCommand(p: Published): string {

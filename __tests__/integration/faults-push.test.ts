@@ -1,8 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  writeSync
+} from 'node:fs'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
-import { listFiles, runAction, type ActionRun } from '../support/action.js'
+import { listFiles, ok, runAction, type ActionRun } from '../support/action.js'
 import { PINNED_SHA256 } from '../../src/oras-release.js'
 import {
   ORAS_VERSION,
@@ -313,6 +325,317 @@ describe('registry faults', () => {
       /^could not push to 127\.0\.0\.1:\d+\/hook\/fault-\d+: .*manifest invalid/
     )
     expect(hits).toEqual([1])
+  })
+})
+
+// Issue 17 items 5 and 6: a registry that refuses one tag of several (a tag immutability rule,
+// a protected tag) after others moved. The error and the outputs say exactly which tags moved.
+describe('a tag refused part-way', () => {
+  const denied = {
+    status: 403,
+    body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+  }
+  // What ECR answers for an immutable tag, and what Harbor answers for a tag immutability rule.
+  const ecr = (tag: string) => ({
+    status: 400,
+    body: `{"errors":[{"code":"TAG_INVALID","message":"The image tag '${tag}' already exists in the 'hook' repository and cannot be overwritten because the tag is immutable."}]}`
+  })
+  const harbor = (tag: string) => ({
+    status: 412,
+    body: `{"errors":[{"code":"PRECONDITION","message":"Failed to process request due to 'hook:${tag}' configured as immutable."}]}`
+  })
+  const REFUSALS: Array<[string, (tag: string) => { status: number; body: string }, RegExp]> = [
+    ['403 DENIED', () => denied, /; Error response from registry: denied: requested access/],
+    [
+      '400 TAG_INVALID (ECR)',
+      ecr,
+      /; Error response from registry: tag invalid: .* cannot be overwritten because the tag is immutable\.$/
+    ],
+    [
+      '412 PRECONDITION (Harbor)',
+      harbor,
+      /; Error response from registry: precondition: .* configured as immutable\.$/
+    ]
+  ]
+  let n = 0
+
+  /** A proxy refusing the manifest PUT of `tag` as `refusal` says. */
+  function refusing(tag: string, refusal: { status: number; body: string }): FaultRule {
+    return {
+      method: 'PUT',
+      path: new RegExp(`/manifests/${tag.replace(/\./g, '\\.')}$`),
+      ...refusal,
+      headers: { 'content-type': 'application/json' }
+    }
+  }
+
+  it.each(REFUSALS)(
+    'moving latest-lts and latest, latest refused (%s): latest-lts moved, and said so',
+    async (_, refusal, detail) => {
+      const repo = `hook/retag-${++n}`
+      // lts published without latest: a run with latest moves latest-lts and latest to it.
+      ok(await push(world.inputs('lts', {}, repo)))
+      const before = await tagsOf(repo)
+      const digest = before['v0.11.1-lts']!
+      const proxy = await startFaultProxy(world.registry.url, [
+        refusing('latest', refusal('latest'))
+      ])
+      let run: ActionRun
+      try {
+        run = await push({
+          ...world.inputs('lts', { latest: 'true' }, repo),
+          image: `${proxy.host}/${repo}`
+        })
+      } finally {
+        await proxy.stop()
+      }
+      expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
+        exitCode: 1,
+        errors: 1
+      })
+      expect(await tagsOf(repo)).toEqual({ ...before, 'latest-lts': digest })
+      const error = run.errors[0]!
+      expect(error).toMatch(detail)
+      expect(error).toContain(
+        `refused tag latest in ${proxy.host}/${repo}, though this run's credentials had just moved latest-lts: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; moved to ${digest}: latest-lts; not moved: latest; let the tag move or leave it out of tags, then run again`
+      )
+      expect(error).not.toContain('credentials lack')
+      expect(run.outputs['digest']).toBe(digest)
+      expect(JSON.parse(run.outputs['moved-tags']!)).toEqual(['latest-lts'])
+      expect(JSON.parse(run.outputs['tags']!)).toEqual(['v0.11.1-lts', 'v0.11.1', 'latest-lts'])
+      expect(run.outputs['pushed']).toBe('false')
+      expectNoSecretLeft(run)
+    }
+  )
+
+  it.each([
+    ['image', ...REFUSALS[0]!],
+    ['image', ...REFUSALS[1]!],
+    ['artifact', ...REFUSALS[2]!]
+  ] as const)(
+    'format %s, tags v0.11.1-lts, v0.11.1, stable, stable refused (%s): two tags moved, and said so',
+    async (format, _, refusal, detail) => {
+      const repo = `hook/part-${++n}`
+      // stable names another variant: it must stay there.
+      ok(await push(world.inputs('armbian-uefi', { tags: 'stable', format }, repo)))
+      const before = await tagsOf(repo)
+      const proxy = await startFaultProxy(world.registry.url, [
+        refusing('stable', refusal('stable'))
+      ])
+      let run: ActionRun
+      try {
+        run = await push({
+          ...world.inputs('lts', { tags: 'stable', format }, repo),
+          image: `${proxy.host}/${repo}`
+        })
+      } finally {
+        await proxy.stop()
+      }
+      expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
+        exitCode: 1,
+        errors: 1
+      })
+      const after = await tagsOf(repo)
+      const digest = after['v0.11.1-lts']!
+      expect(digest).not.toBe(before['stable'])
+      expect(after).toEqual({ ...before, 'v0.11.1-lts': digest, 'v0.11.1': digest })
+      const error = run.errors[0]!
+      expect(error).toMatch(detail)
+      expect(error).toContain(
+        `refused tag stable in ${proxy.host}/${repo}, though this run's credentials had just pushed ${digest} and moved v0.11.1-lts, v0.11.1: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; moved to ${digest}: v0.11.1-lts, v0.11.1; not moved: stable; let the tag move or leave it out of tags, then run again`
+      )
+      expect(run.outputs['digest']).toBe(digest)
+      expect(JSON.parse(run.outputs['tags']!)).toEqual(['v0.11.1-lts', 'v0.11.1'])
+      expect(JSON.parse(run.outputs['refs']!)).toEqual([
+        `${proxy.host}/${repo}:v0.11.1-lts`,
+        `${proxy.host}/${repo}:v0.11.1`
+      ])
+      expect(run.outputs['pushed']).toBe('true')
+      if (format === 'image') {
+        const platforms = JSON.parse(run.outputs['platforms']!) as Record<string, string>
+        const index = await world.registry.getManifest(repo, digest)
+        expect(Object.values(platforms)).toEqual(
+          (index.body as { manifests: Array<{ digest: string }> }).manifests.map(m => m.digest)
+        )
+      }
+      expectNoSecretLeft(run)
+    }
+  )
+
+  it('the first tag refused, nothing written before: the credentials, or an immutable tag', async () => {
+    const repo = `hook/retag-${++n}`
+    ok(await push(world.inputs('lts', {}, repo)))
+    const before = await tagsOf(repo)
+    const proxy = await startFaultProxy(world.registry.url, [refusing('latest-lts', denied)])
+    let run: ActionRun
+    try {
+      run = await push({
+        ...world.inputs('lts', { latest: 'true' }, repo),
+        image: `${proxy.host}/${repo}`
+      })
+    } finally {
+      await proxy.stop()
+    }
+    const error = await expectCleanFailure(run, repo, before)
+    expect(error).toContain(
+      `${proxy.host} denied moving latest-lts in ${proxy.host}/${repo} (403): the credentials lack push rights on that repository, or the tag is immutable or protected there; moved to ${before['v0.11.1-lts']}: no tag; not moved: latest-lts, latest; `
+    )
+    expect(JSON.parse(run.outputs['moved-tags']!)).toEqual([])
+  })
+})
+
+// Issue 17 item 7: the bytes pushed are the bytes checked. Bundle files are hard links into the
+// tool cache, so a file can change after the last check (a writer to the cache entry).
+describe('a bundle file rewritten after the check', () => {
+  /** Changes the first byte of `file` in place (same inode, same size); returns both sha256s. */
+  function rewrite(file: string): { before: string; after: string } {
+    const sha = (): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+    const before = sha()
+    const fd = openSync(file, 'r+')
+    try {
+      const byte = Buffer.alloc(1)
+      readSync(fd, byte, 0, 1, 0)
+      writeSync(fd, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 0)
+    } finally {
+      closeSync(fd)
+    }
+    return { before, after: sha() }
+  }
+
+  /** The bundle's regular files, in the bundle's order. */
+  function regularFiles(bundleDir: string): string[] {
+    return readdirSync(bundleDir)
+      .sort()
+      .filter(name => lstatSync(path.join(bundleDir, name)).isFile())
+  }
+
+  it('format artifact, rewritten as the first blob upload begins: no tag, both digests named', async () => {
+    const repo = 'hook/rewritten-artifact'
+    const bundleDir = path.join(await mkdtemp(path.join(world.dir, 'bundle-')), 'lts')
+    let changed: { name: string; before: string; after: string } | undefined
+    // The first blob upload: oras has hashed every file, none is uploaded yet.
+    const proxy = await startFaultProxy(world.registry.url, [], {
+      onRequest: (method, p) => {
+        if (changed || method !== 'POST' || !/\/blobs\/uploads\/$/.test(p)) return
+        const name = regularFiles(bundleDir).find(f => f.startsWith('vmlinuz-'))!
+        changed = { name, ...rewrite(path.join(bundleDir, name)) }
+      }
+    })
+    let run: ActionRun
+    try {
+      run = await push({
+        ...world.inputs('lts', { 'bundle-dir': bundleDir }, repo),
+        image: `${proxy.host}/${repo}`
+      })
+    } finally {
+      await proxy.stop()
+    }
+    expect(changed).toBeDefined()
+    const { name, before, after } = changed!
+    const files = JSON.parse(run.outputs['files']!) as Array<{ name: string; sha256: string }>
+    expect(files.find(f => f.name === name)!.sha256).toBe(before)
+    expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({
+      exitCode: 1,
+      errors: [
+        expect.stringMatching(
+          new RegExp(
+            `^bundle file ${name} changed after it was checked: pushed as sha256:${after} \\(\\d+ bytes\\), checked as sha256:${before} \\(\\d+ bytes\\); no tag was moved \\(sha256:[0-9a-f]{64} stays untagged\\); the bundle's files are hard links into the tool cache, so something wrote to ${bundleDir}/${name} or its tool cache entry: run the step again$`
+          )
+        )
+      ]
+    })
+    expect(await world.registry.listTags(repo)).toEqual([])
+    expect(run.outputs['digest']).toBeUndefined()
+  })
+
+  describe('format image', () => {
+    let big: World
+    beforeAll(async () => {
+      // Files large enough that writing the layers takes a while after their directory appears.
+      big = await startWorld({
+        auth: AUTH,
+        release: { kernelSize: 4 << 20, initramfsSize: 8 << 20 }
+      })
+    })
+    afterAll(async () => {
+      await big?.stop()
+    })
+
+    /**
+     * Stops the action the moment the layer directory appears (after the bundle's last check),
+     * rewrites a regular file whose layer is not written yet (no tarball, not open: the layer
+     * writer creates the tarball before it opens the file), and lets it go on. Undefined when
+     * every layer was already under way: that attempt proves nothing.
+     */
+    function rewriteWhenLayersBegin(
+      child: ChildProcess,
+      temp: string,
+      bundleDir: string,
+      done: (c: { name: string; before: string; after: string } | undefined) => void
+    ): void {
+      const timer = setInterval(() => {
+        const run = readdirSync(temp).find(d => d.startsWith('hook-bundle-run-'))
+        const layers = run && path.join(temp, run, 'image')
+        if (!layers || !existsSync(layers)) return
+        clearInterval(timer)
+        child.kill('SIGSTOP')
+        try {
+          const started = new Set(readdirSync(layers))
+          const open = new Set(
+            readdirSync(`/proc/${child.pid}/fd`).map(fd => {
+              try {
+                return readlinkSync(`/proc/${child.pid}/fd/${fd}`)
+              } catch {
+                return ''
+              }
+            })
+          )
+          const name = regularFiles(bundleDir)
+            .filter(f => !started.has(`${f}.tar`) && !open.has(path.join(bundleDir, f)))
+            .pop()
+          done(name === undefined ? undefined : { name, ...rewrite(path.join(bundleDir, name)) })
+        } finally {
+          child.kill('SIGCONT')
+        }
+      }, 1)
+      child.once('close', () => clearInterval(timer))
+    }
+
+    it('rewritten as the layers are written: nothing pushed, both digests named', async () => {
+      let changed: { name: string; before: string; after: string } | undefined
+      let run: ActionRun | undefined
+      let bundleDir = ''
+      for (let attempt = 1; attempt <= 3 && !changed; attempt++) {
+        const repo = `hook/rewritten-image-${attempt}`
+        const temp = await mkdtemp(path.join(big.dir, 'runner-temp-'))
+        bundleDir = path.join(await mkdtemp(path.join(big.dir, 'bundle-')), 'lts')
+        run = await runAction({
+          inputs: big.inputs('lts', { format: 'image', 'bundle-dir': bundleDir }, repo),
+          temp,
+          env: { HOME: home },
+          onStart: child => rewriteWhenLayersBegin(child, temp, bundleDir, c => (changed = c))
+        })
+        if (changed) {
+          expect(await big.registry.listTags(repo)).toEqual([])
+          expect(await big.registry.catalog()).not.toContain(repo)
+        }
+      }
+      expect(changed).toBeDefined()
+      const { name, before, after } = changed!
+      const files = JSON.parse(run!.outputs['files']!) as Array<{ name: string; sha256: string }>
+      expect(files.find(f => f.name === name)!.sha256).toBe(before)
+      expect({ exitCode: run!.exitCode, errors: run!.errors }).toEqual({
+        exitCode: 1,
+        errors: [
+          expect.stringMatching(
+            new RegExp(
+              `^bundle file ${name} changed after it was checked: read for its layer as sha256:${after}, checked as sha256:${before}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${bundleDir}/${name} or its tool cache entry: run the step again$`
+            )
+          )
+        ]
+      })
+      expect(run!.outputs['digest']).toBeUndefined()
+    })
   })
 })
 

@@ -313,16 +313,49 @@ export interface FaultProxy {
   stop(): Promise<void>
 }
 
-export async function startFaultProxy(targetUrl: string, rules: FaultRule[]): Promise<FaultProxy> {
+export interface FaultProxyOptions {
+  /**
+   * Called as each request arrives, before any rule: a test's hook into "the moment the
+   * client sends this" (e.g. rewriting a file the client is about to upload). While a returned
+   * promise is pending, no request (this one or a later one) is answered or forwarded.
+   */
+  onRequest?: (method: string, path: string) => void | Promise<void>
+}
+
+export async function startFaultProxy(
+  targetUrl: string,
+  rules: FaultRule[],
+  options: FaultProxyOptions = {}
+): Promise<FaultProxy> {
   const target = new URL(targetUrl)
   const hitCounts = rules.map(() => 0)
   const requests: string[] = []
   const sockets = new Set<net.Socket>()
+  let gate: Promise<void> = Promise.resolve()
 
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET'
     const reqPath = req.url ?? '/'
     requests.push(`${method} ${reqPath}`)
+    if (options.onRequest === undefined) {
+      handle(req, res, method, reqPath)
+      return
+    }
+    const hook = options.onRequest(method, reqPath)
+    // A failing hook fails its test through the test's own assertions; the request goes on.
+    gate = Promise.all([gate, hook]).then(
+      () => undefined,
+      () => undefined
+    )
+    void gate.then(() => handle(req, res, method, reqPath))
+  })
+
+  function handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    reqPath: string
+  ): void {
     const index = rules.findIndex(
       (rule, i) =>
         (rule.method === undefined || rule.method.toUpperCase() === method) &&
@@ -387,7 +420,7 @@ export async function startFaultProxy(targetUrl: string, rules: FaultRule[]): Pr
       res.end()
     })
     req.pipe(upstream)
-  })
+  }
   server.on('connection', socket => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))

@@ -53,6 +53,8 @@ describe('writeLayer', () => {
     const bytes = await readFile(dest)
     expect(written.size).toBe(bytes.length)
     expect(written.digest).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`)
+    // The file's own bytes as read, to compare with the checked sha256.
+    expect(written.content).toBe(createHash('sha256').update(content).digest('hex'))
     const entries = await readLayer(dest)
     expect(entries.map(e => [e.header.name, e.header.type, e.header.size])).toEqual([
       ['initramfs-x', 'file', content.length]
