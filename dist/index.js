@@ -18199,10 +18199,14 @@ function registryError(image, username, action, stderr, attempts = 1, anonymous 
     const where = image.registry;
     const ghcr = where === 'ghcr.io';
     // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
-    // refusal is a plain 401 or 403: nobody's credentials were rejected.
-    if (/credential not found/i.test(stderr) ||
-        (anonymous && /\b40[13]\b|unauthorized|denied|forbidden/i.test(stderr))) {
-        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}; ${detail}`);
+    // refusal is a plain 401 or 403: nobody's credentials were rejected. A 401 asks for them; a 403
+    // may also be a rule that credentials would not lift, so it is named as what it is.
+    const setCredentials = `set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}`;
+    if (/credential not found/i.test(stderr) || (anonymous && /\b401\b|unauthorized/i.test(stderr))) {
+        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): ${setCredentials}; ${detail}`);
+    }
+    if (anonymous && /\b403\b|denied|forbidden/i.test(stderr)) {
+        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403) to a client without credentials (password is empty): ${setCredentials}; ${detail}`);
     }
     if (/\b401\b|unauthorized/i.test(stderr)) {
         return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
@@ -23753,18 +23757,12 @@ async function readPublished(skipPublished, registry, release, variant, tags, pr
     return published;
 }
 /**
- * What every tag points at. All at once without the action's retries first (each oras start
- * costs time); on any failure again the careful way: the first tag alone with the retries, so
- * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ * What every tag points at, all at once and without the action's own retries: oras already tries
+ * a 5xx or 429 six times, and a read that still fails only means building and pushing, whose
+ * calls have their own retries.
  */
-async function readTags(registry, tags) {
-    try {
-        return await mapLimit(tags, 4, t => fetchManifest(registry, t, []));
-    }
-    catch {
-        const first = await fetchManifest(registry, tags[0]);
-        return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))];
-    }
+function readTags(registry, tags) {
+    return mapLimit(tags, 4, t => fetchManifest(registry, t, []));
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

@@ -639,13 +639,17 @@ export function registryError(
   const where = image.registry
   const ghcr = where === 'ghcr.io'
   // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
-  // refusal is a plain 401 or 403: nobody's credentials were rejected.
-  if (
-    /credential not found/i.test(stderr) ||
-    (anonymous && /\b40[13]\b|unauthorized|denied|forbidden/i.test(stderr))
-  ) {
+  // refusal is a plain 401 or 403: nobody's credentials were rejected. A 401 asks for them; a 403
+  // may also be a rule that credentials would not lift, so it is named as what it is.
+  const setCredentials = `set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}`
+  if (/credential not found/i.test(stderr) || (anonymous && /\b401\b|unauthorized/i.test(stderr))) {
     return new ActionError(
-      `${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}; ${detail}`
+      `${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): ${setCredentials}; ${detail}`
+    )
+  }
+  if (anonymous && /\b403\b|denied|forbidden/i.test(stderr)) {
+    return new ActionError(
+      `${where} denied ${DOING[action]} ${image.name} (403) to a client without credentials (password is empty): ${setCredentials}; ${detail}`
     )
   }
   if (/\b401\b|unauthorized/i.test(stderr)) {

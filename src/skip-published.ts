@@ -63,18 +63,13 @@ export async function readPublished(
 }
 
 /**
- * What every tag points at. All at once without the action's retries first (each oras start
- * costs time); on any failure again the careful way: the first tag alone with the retries, so
- * a bad password or an unreachable registry fails once rather than once per tag, then the rest.
+ * What every tag points at, all at once and without the action's own retries: oras already tries
+ * a 5xx or 429 six times, and a read that still fails only means building and pushing, whose
+ * calls have their own retries.
  */
-async function readTags(
+function readTags(
   registry: Registry,
   tags: string[]
 ): Promise<Array<PublishedManifest | undefined>> {
-  try {
-    return await mapLimit(tags, 4, t => fetchManifest(registry, t, []))
-  } catch {
-    const first = await fetchManifest(registry, tags[0]!)
-    return [first, ...(await mapLimit(tags.slice(1), 4, t => fetchManifest(registry, t)))]
-  }
+  return mapLimit(tags, 4, t => fetchManifest(registry, t, []))
 }

@@ -205,9 +205,16 @@ describe('registry faults', () => {
     const run = await push(inputs)
     const error = await expectCleanFailure(run)
     expect(error).toMatch(
-      /^could not read 127.0.0.1:9\/hook\/faults after 3 attempts: .*connection refused/i
+      /^could not push to 127.0.0.1:9\/hook\/faults after 3 attempts: .*connection refused/i
     )
-    expect(run.warnings).toHaveLength(2)
+    // The skip check's one warning, then the push's two retries.
+    expect(run.warnings).toEqual([
+      expect.stringMatching(
+        /^could not read what 127\.0\.0\.1:9\/hook\/faults:v0\.11\.1-lts holds/
+      ),
+      expect.stringMatching(/^oras push failed \(.*connection refused\); attempt 2 in 2 s$/),
+      expect.stringMatching(/^oras push failed \(.*connection refused\); attempt 3 in 5 s$/)
+    ])
   })
 
   it('500 on a blob upload once: oras retries it and the push lands', async () => {

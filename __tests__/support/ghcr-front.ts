@@ -1,9 +1,10 @@
 // A GHCR-like front for the real registry: the distribution token protocol as GHCR speaks it.
 // Every /v2/ request needs a Bearer token; a 401 carries the challenge (realm, service, scope).
 // The token endpoint issues scoped tokens from Basic credentials, and anonymous tokens that may
-// only pull. A repository nothing was pushed to answers reads either with a 404 (what the
-// registry behind says) or with 403 DENIED, both seen from GHCR in the wild, for tokens that
-// may not push there. Everything else is proxied to the registry unchanged.
+// only pull. A repository no manifest was pushed to (a package that does not exist yet)
+// answers reads either with a 404 (what the registry behind says) or with 403 DENIED, both seen
+// from GHCR in the wild, for tokens that may not push there. Everything else is proxied to the
+// registry unchanged.
 import { randomBytes } from 'node:crypto'
 import * as http from 'node:http'
 import type * as net from 'node:net'
@@ -101,13 +102,20 @@ export async function startGhcrFront(
     send(res, 200, JSON.stringify({ token, access_token: token, expires_in: 300 }))
   }
 
-  const hasTags = async (repository: string): Promise<boolean> => {
+  // A package exists once a manifest was pushed to it, tagged or not.
+  const created = new Set<string>()
+  const exists = async (repository: string): Promise<boolean> => {
+    if (created.has(repository)) return true
     const answer = await fetch(new URL(`/v2/${repository}/tags/list`, registryUrl))
     await answer.arrayBuffer()
     return answer.ok
   }
 
-  const proxy = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+  const proxy = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    repository?: string
+  ): void => {
     const headers = { ...req.headers, host: target.host }
     delete headers.authorization
     const upstream = http.request(
@@ -118,6 +126,13 @@ export async function startGhcrFront(
           const abs = new URL(out.location, registryUrl)
           if (abs.host === target.host) out.location = `${url}${abs.pathname}${abs.search}`
         }
+        if (
+          repository !== undefined &&
+          req.method === 'PUT' &&
+          /\/manifests\//.test(req.url ?? '') &&
+          upRes.statusCode === 201
+        )
+          created.add(repository)
         res.writeHead(upRes.statusCode ?? 502, out)
         upRes.pipe(res)
       }
@@ -169,7 +184,7 @@ export async function startGhcrFront(
     }
     void (async () => {
       if (!write && opts.missingRepository === 'denied' && !allowed.has('push')) {
-        if (!(await hasTags(repository))) {
+        if (!(await exists(repository))) {
           req.resume()
           log(403)
           send(res, 403, DENIED)
@@ -177,7 +192,7 @@ export async function startGhcrFront(
         }
       }
       log('proxied')
-      proxy(req, res)
+      proxy(req, res, repository)
     })()
   })
   server.on('connection', socket => {

@@ -121,15 +121,31 @@ describe('oras push output', () => {
 
   it('says that no credentials were given, not that they were rejected, for an anonymous push', () => {
     const ghcr = parseImage('ghcr.io/o/r')
-    for (const stderr of [
+    const unauthorized = registryError(
+      ghcr,
+      'octocat',
+      'push to',
       'Error response from registry: unauthorized: authentication required',
-      'Error response from registry: denied: requested access to the resource is denied'
-    ]) {
-      const message = registryError(ghcr, 'octocat', 'push to', stderr, 1, true).message
-      expect(message).toMatch(
-        /^ghcr\.io requires credentials to push ghcr\.io\/o\/r and none were given \(password is empty\)/
-      )
+      1,
+      true
+    ).message
+    expect(unauthorized).toMatch(
+      /^ghcr\.io requires credentials to push ghcr\.io\/o\/r and none were given \(password is empty\): set username and password \(password: \$\{\{ secrets.GITHUB_TOKEN \}\}, with `permissions: packages: write`\); /
+    )
+    const denied = registryError(
+      ghcr,
+      'octocat',
+      'push to',
+      'Error response from registry: denied: requested access to the resource is denied',
+      1,
+      true
+    ).message
+    expect(denied).toMatch(
+      /^ghcr\.io denied push to ghcr\.io\/o\/r \(403\) to a client without credentials \(password is empty\): set username and password/
+    )
+    for (const message of [unauthorized, denied]) {
       expect(message).not.toContain('octocat')
+      expect(message).not.toContain('rejected')
     }
   })
 })
