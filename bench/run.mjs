@@ -268,8 +268,9 @@ function releaseUrl(server, spec) {
   return `${server.url}/${spec === BENCH_LARGE_RELEASE ? 'release-large' : 'release'}`
 }
 
-/** The oras "release" (the test double, packed as the real asset), served from .cache/bench/oras. */
+/** The oras "release" (the real oras built by script/setup, packed as the official asset), served from .cache/bench/oras. */
 let oras
+let orasVersion
 /** The OCI layout the republish row finds everything published in. */
 let publishedLayout
 
@@ -279,7 +280,7 @@ function pushInputs(format, temp, server, layout = path.join(temp, 'oci')) {
     INPUT_PUSH: 'true',
     INPUT_FORMAT: format,
     INPUT_IMAGE: `oci-layout:${layout}`,
-    'INPUT_ORAS-URL': `${server.url}/oras/v1.3.2/${oras.assetName}`,
+    'INPUT_ORAS-URL': `${server.url}/oras/v${orasVersion}/${oras.assetName}`,
     'INPUT_ORAS-CHECKSUM': oras.sha256
   }
 }
@@ -335,7 +336,7 @@ async function runAction(
       if (o.pushed !== 'true' || !o.digest || (format === 'image') !== Boolean(o.platforms))
         throw failed(`${what} run (pushed ${o.pushed}, digest ${o.digest})`, r)
     }
-    // The archives' hits; oras's own hit line ("oras 1.3.2: tool cache hit") is not counted.
+    // The archives' hits; oras's own hit line ("oras <version>: tool cache hit") is not counted.
     const hits = (r.stdout.match(/^(?!oras ).*tool cache hit/gm) ?? []).length
     const wantHits = toolCache && what !== 'prepare' ? spec.ids.length : 0
     if (hits !== wantHits) throw failed(`${what} run: ${hits} tool cache hits, not ${wantHits}`, r)
@@ -416,7 +417,7 @@ const ROWS = {
     release: 'large',
     run: () => runAction('cold-large', { spec: BENCH_LARGE_RELEASE })
   },
-  // Push rows: the same bundle pushed into a fresh OCI layout by the oras double, installed
+  // Push rows: the same bundle pushed into a fresh OCI layout by the real oras, installed
   // through the tool cache from a served release archive; artifact and image side by side.
   'cold-artifact': {
     action: true,
@@ -674,8 +675,10 @@ async function main() {
     warmToolCache = await mkdtemp(path.join(scratch, 'warm-tc-'))
     await runAction('prepare', { toolCache: warmToolCache })
     if (SELECTED.some(row => ROWS[row].push)) {
-      const { buildOrasRelease } = await import('../__tests__/support/oras-double/release.ts')
-      oras = await buildOrasRelease(path.join(CACHE, 'oras', 'v1.3.2'))
+      const { buildOrasRelease, ORAS_VERSION } =
+        await import('../__tests__/support/oras-release.ts')
+      orasVersion = ORAS_VERSION
+      oras = await buildOrasRelease(path.join(CACHE, 'oras', `v${orasVersion}`))
       // Fills the warm tool cache with oras too.
       await runAction('prepare push', { toolCache: warmToolCache, format: 'image' })
     }

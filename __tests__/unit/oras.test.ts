@@ -3,6 +3,7 @@ import { parseImage } from '../../src/image.js'
 import { isTransient, parsePushOutput, registryError } from '../../src/oras.js'
 import { PINNED_SHA256, orasAsset, parseOrasChecksums } from '../../src/oras-release.js'
 import { DEFAULT_ORAS_VERSION } from '../../src/inputs.js'
+import { ORAS_VERSION as TESTS_ORAS_VERSION } from '../support/oras-release.js'
 
 describe('oras release data', () => {
   it('names the official assets per platform', () => {
@@ -41,6 +42,10 @@ describe('oras release data', () => {
         /^[0-9a-f]{64}$/
       )
     }
+  })
+
+  it('has one default: src/ and action.yml name the same oras version', () => {
+    expect(TESTS_ORAS_VERSION).toBe(DEFAULT_ORAS_VERSION)
   })
 
   it('lists the supported platforms for an unsupported one', () => {
