@@ -341,9 +341,14 @@ function gcSummary(stdout) {
   for (const m of stdout.matchAll(
     / ms: ([A-Z][A-Za-z-]*(?: [A-Z][A-Za-z-]*)?) .*?MB, (?:pooled: \S+ MB, )?([\d.]+) \/ ([\d.]+) ms/g
   )) {
-    const kind = (out[m[1]] ??= { count: 0, pauseMs: 0 })
+    const kind = (out[m[1]] ??= { count: 0, pauseMs: 0, reasons: {} })
     kind.count++
     kind.pauseMs = round(kind.pauseMs + Number(m[2]), 1)
+    // Why V8 started it: "allocation failure", "external memory pressure", ...
+    const reason = /mu = [\d.]+\) ([^;\n]*);/.exec(
+      stdout.slice(m.index + m[0].length, m.index + m[0].length + 200)
+    )
+    if (reason) kind.reasons[reason[1]] = (kind.reasons[reason[1]] ?? 0) + 1
   }
   return out
 }
