@@ -4,7 +4,10 @@
 //
 // Environment: BENCH_RUNS (default 5) runs per row; BENCH_ROWS (comma list, default all) to
 // measure only some rows while working; BENCH_NO_COMMIT=1 writes only bench/results/latest.json;
-// BENCH_DIST=<path to index.js> measures another build of the action (A/B comparisons).
+// BENCH_DIST=<path to index.js> measures another build of the action (A/B comparisons);
+// BENCH_PROFILE=1 profiles every measured run of the action (node --cpu-prof, one .cpuprofile per
+// thread, into bench/results/profiles/) and records its CPU seconds thread by thread; summarise
+// with bench/profile.mjs. Profiled runs are slower: their figures are not comparable.
 //
 // Adding a row: one entry in ROWS below (how to run it, whether it is the action), and a target in
 // verdicts() if it has one. Rows run in the order listed, rotated every round.
@@ -23,21 +26,26 @@ const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5
 const CAP_BYTES_PER_S = 32 * 1024 * 1024
 /** Archives the action fetches at once (ARCHIVE_CONCURRENCY in src/main.ts). */
 const CONNECTIONS = 4
-const COMMIT = process.env.BENCH_NO_COMMIT !== '1'
+const PROFILE = process.env.BENCH_PROFILE === '1'
+const PROFILES = path.join(ROOT, 'bench', 'results', 'profiles')
+const COMMIT = process.env.BENCH_NO_COMMIT !== '1' && !PROFILE
 const NPROC = os.availableParallelism()
 const CLK_TCK = Number(sh('getconf', ['CLK_TCK']) || 100)
 const PAGE = Number(sh('getconf', ['PAGESIZE']) || 4096)
 const MiB = 1 << 20
 
 const TARGETS = {
-  coldOverBaseline: 0.7,
+  // Issue 20: a cold run at the speed of its primitives.
+  coldOverBaseline: 0.75,
+  coldCpuOverPrimitives: 1.3,
   coldOverFloor: 2.0,
   cappedOverWire: 1.15,
   warmOverBaseline: 0.1,
   republishOverCold: 0.05,
   coldImageOverColdArtifact: 1.1,
   warmImageOverBaseline: 0.1,
-  peakRssMiB: 128,
+  // Peak RSS of every action row, against node-floor's (what Node itself needs at this rate).
+  peakRssOverNodeFloor: 1.2,
   largeRssGrowthMiB: 10,
   startupMs: 200
 }
@@ -135,6 +143,41 @@ function treeRssKiB(root) {
   return total
 }
 
+/** Records the CPU seconds so far of every thread of `pid` (Linux /proc/<pid>/task) in `seen`. */
+function threadCpu(pid, seen) {
+  let tids
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      seen.set(Number(tid), { comm, cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK })
+    } catch {
+      // gone meanwhile: its last sample stands
+    }
+  }
+}
+
+/**
+ * CPU seconds by kind of thread: `main` (the event loop), the others by their name
+ * (`libuv-worker`: the threadpool, i.e. zlib and fs; `V8 DefaultWorke`: V8's platform threads,
+ * i.e. concurrent GC and compilation; worker_threads by the name Node gives them). Sampled
+ * every 10 ms: a thread's last 10 ms before it ends may be missed.
+ */
+function threadSummary(pid, seen) {
+  const out = {}
+  for (const [tid, { comm, cpuS }] of seen) {
+    const kind = tid === pid ? 'main' : comm
+    out[kind] = round((out[kind] ?? 0) + cpuS, 2)
+  }
+  return out
+}
+
 /**
  * Runs one command and measures: wall time (spawn to exit), time to the first byte on stdout,
  * CPU seconds of the whole process tree (user + system, from this process's reaped-children
@@ -142,7 +185,7 @@ function treeRssKiB(root) {
  * water mark so polling misses at most the last 10 ms) and the tree's peak RSS (sum over the
  * process and its descendants, sampled every 50 ms).
  */
-function measure(cmd, args, { server, ...opts } = {}) {
+function measure(cmd, args, { server, threads: perThread = false, ...opts } = {}) {
   const serverPid = server?.pid
   return new Promise((resolve, reject) => {
     const busyBefore = machineBusy()
@@ -158,6 +201,8 @@ function measure(cmd, args, { server, ...opts } = {}) {
     let hwm = 0
     let tree = 0
     let ticks = 0
+    // With `threads`: the last CPU seconds seen of every thread of the process, by thread id.
+    const threads = new Map()
     child.stdout.on('data', d => {
       firstOutputMs ??= ms()
       stdout += d
@@ -166,6 +211,7 @@ function measure(cmd, args, { server, ...opts } = {}) {
     const poll = setInterval(() => {
       hwm = Math.max(hwm, statusKiB(child.pid, 'VmHWM'))
       if (ticks++ % 5 === 0) tree = Math.max(tree, treeRssKiB(child.pid))
+      if (perThread) threadCpu(child.pid, threads)
     }, 10)
     child.on('error', err => {
       clearInterval(poll)
@@ -189,6 +235,7 @@ function measure(cmd, args, { server, ...opts } = {}) {
         foreignCpuS: machineBusy() - busyBefore - cpuS - ours,
         hwmMiB: hwm / 1024,
         treeMiB: Math.max(tree, hwm) / 1024,
+        ...(perThread ? { threads: threadSummary(child.pid, threads) } : {}),
         stdout,
         stderr
       })
@@ -286,6 +333,32 @@ function pushInputs(format, temp, server, layout = path.join(temp, 'oci')) {
 }
 
 /**
+ * Garbage collections from --trace-gc lines, by kind: how many, and their pause on the thread
+ * that ran them (ms). Counts every isolate (the main thread's and the workers').
+ */
+function gcSummary(stdout) {
+  const out = {}
+  for (const m of stdout.matchAll(
+    / ms: ([A-Z][A-Za-z-]*(?: [A-Z][A-Za-z-]*)?) .*?MB, (?:pooled: \S+ MB, )?([\d.]+) \/ ([\d.]+) ms/g
+  )) {
+    const kind = (out[m[1]] ??= { count: 0, pauseMs: 0, reasons: {} })
+    kind.count++
+    kind.pauseMs = round(kind.pauseMs + Number(m[2]), 1)
+    // Why V8 started it: "allocation failure", "external memory pressure", ...
+    const reason = /mu = [\d.]+\) ([^;\n]*);/.exec(
+      stdout.slice(m.index + m[0].length, m.index + m[0].length + 200)
+    )
+    if (reason) kind.reasons[reason[1]] = (kind.reasons[reason[1]] ?? 0) + 1
+  }
+  return out
+}
+
+/** Runs that prepare the measured ones: never profiled. */
+const NOT_PROFILED = new Set(['prepare', 'prepare push', 'publish'])
+/** Profiled runs so far, by row: each run's profiles go to bench/results/profiles/<row>-<n>/. */
+const profiled = {}
+
+/**
  * One run of dist/index.js as the runner runs it. `toolCache`: a shared one (warm rows) instead of
  * a fresh one; `server`: which server (and so which per-connection cap); `spec`: which release;
  * `format`: push the bundle in that format into a fresh OCI layout (default: push: false).
@@ -318,7 +391,21 @@ async function runAction(
     'INPUT_DOWNLOAD-URL': releaseUrl(server, spec),
     ...(format ? pushInputs(format, temp, server, layout) : {})
   }
-  const r = await measure(process.execPath, [DIST], { env, cwd: gh, server })
+  const args = [DIST]
+  let profileDir
+  if (PROFILE && !NOT_PROFILED.has(what)) {
+    profileDir = path.join(PROFILES, `${what}-${(profiled[what] = (profiled[what] ?? 0) + 1)}`)
+    await rm(profileDir, { recursive: true, force: true })
+    args.unshift('--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--trace-gc')
+  }
+  const r = await measure(process.execPath, args, { env, cwd: gh, server, threads: PROFILE })
+  if (profileDir) {
+    // What the profiles cannot show: CPU seconds per thread (bench/profile.mjs scales the
+    // samples by them) and the garbage collections V8 reported (--trace-gc).
+    await mkdir(profileDir, { recursive: true })
+    const run = { cpuS: r.cpuS, wallMs: r.wallMs, threads: r.threads, gc: gcSummary(r.stdout) }
+    await writeFile(path.join(profileDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`)
+  }
   try {
     if (r.code !== 0) throw failed(`${what} run of dist/index.js`, r)
     if (skipped) {
@@ -401,6 +488,30 @@ async function runNodeFloor() {
 }
 
 /**
+ * The primitives of a cold run, alone in one process (bench/primitives.mjs): SHA-512, inflate,
+ * sha256 and writing, each timed in CPU seconds. Their sum is what a cold run cannot go below
+ * on this machine with Node's own primitives; the row's own CPU s adds reading the archives.
+ */
+async function runPrimitives() {
+  const archives = BENCH_RELEASE.ids.map(id =>
+    path.join(releases.plain.dir, BENCH_RELEASE.tag, `hook_${id}.tar.gz`)
+  )
+  const dir = await mkdtemp(path.join(scratch, 'primitives-'))
+  const r = await measure(process.execPath, [
+    path.join(ROOT, 'bench', 'primitives.mjs'),
+    dir,
+    ...archives
+  ])
+  try {
+    if (r.code !== 0) throw failed('primitives', r)
+    r.primitives = JSON.parse(r.stdout.trim().split('\n').pop())
+  } finally {
+    await cleanup(dir)
+  }
+  return r
+}
+
+/**
  * The rows, in table order. `action`: the row runs dist/index.js (its peak RSS and start-up are
  * the action's own, and count for the targets). `release`: which generated release it needs.
  */
@@ -410,6 +521,7 @@ const ROWS = {
   baseline: { run: () => runBaseline() },
   floor: { run: () => runFloor() },
   'node-floor': { run: () => runNodeFloor() },
+  primitives: { run: () => runPrimitives() },
   'cold-capped': { action: true, run: () => runAction('cold-capped', { server: servers.capped }) },
   'baseline-capped': { run: () => runBaseline({ server: servers.capped }) },
   'cold-large': {
@@ -464,9 +576,29 @@ function median(values) {
 
 const round = (x, digits = 3) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null)
 
+/** Median of each key over objects of numbers (per-primitive CPU, per-thread CPU). */
+function medians(objects) {
+  const keys = [...new Set(objects.flatMap(o => Object.keys(o)))]
+  return Object.fromEntries(keys.map(k => [k, round(median(objects.map(o => o[k] ?? 0)), 3)]))
+}
+
 function summarize(samples) {
   const wall = samples.map(s => s.wallMs / 1000)
+  const prims = samples.map(s => s.primitives).filter(Boolean)
+  const threads = samples.map(s => s.threads).filter(Boolean)
   return {
+    ...(prims.length
+      ? {
+          // bench/primitives.mjs: CPU seconds of each primitive, and their sum (medians).
+          primitives: {
+            cpuS: medians(prims.map(p => p.cpuS)),
+            sumS: round(median(prims.map(p => p.sumS)), 3),
+            mibPerCpuS: medians(prims.map(p => p.mibPerCpuS)),
+            inflateChunk: prims[0].inflateChunk
+          }
+        }
+      : {}),
+    ...(threads.length ? { threadCpuS: medians(threads) } : {}),
     runs: samples.length,
     medianS: round(median(wall)),
     minS: round(Math.min(...wall)),
@@ -535,6 +667,12 @@ function verdicts(result) {
   }
   const q = result.ratios
   check('cold / baseline', q.coldOverBaseline, TARGETS.coldOverBaseline, '×')
+  check(
+    'cold CPU s / primitives CPU s (SHA-512, inflate, sha256, write)',
+    q.coldCpuOverPrimitives,
+    TARGETS.coldCpuOverPrimitives,
+    '×'
+  )
   check('cold / floor', q.coldOverFloor, TARGETS.coldOverFloor, '×')
   check(
     `cold-capped / wire time (${fmt(result.wireS)} s: the bytes over ${CONNECTIONS} connections at ${CAP_BYTES_PER_S / MiB} MiB/s)`,
@@ -552,9 +690,15 @@ function verdicts(result) {
   )
   check('warm-image / baseline', q.warmImageOverBaseline, TARGETS.warmImageOverBaseline, '×')
   const actionRows = ALL_ROWS.filter(name => ROWS[name].action && r[name])
-  if (actionRows.length) {
+  const floorRss = r['node-floor']?.peakTreeRssMiB
+  if (actionRows.length && floorRss) {
     const rss = Math.max(...actionRows.map(name => r[name].peakRssMiB ?? 0))
-    check(`peak RSS of the action (${actionRows.join(', ')})`, rss, TARGETS.peakRssMiB, 'MiB')
+    check(
+      `peak RSS of the action (${actionRows.join(', ')}: ${fmt(rss, 1)} MiB) / node-floor's (${fmt(floorRss, 1)} MiB)`,
+      round(rss / floorRss),
+      TARGETS.peakRssOverNodeFloor,
+      '×'
+    )
   }
   if (r.cold && r['cold-large'])
     check(
@@ -580,6 +724,7 @@ function markdown(result) {
     '',
     table(result),
     '',
+    ...(result.rows.primitives ? [primitivesLine(result), ''] : []),
     `Ratios: ${ratioLine(result)}. Action start-up (spawn to first line on stdout, median over every run of the action): ${fmt(result.startupMs, 0)} ms; bare \`node -e\` start-up: ${fmt(result.nodeStartupMs, 0)} ms. The capped rows' server sends at most ${CAP_BYTES_PER_S / MiB} MiB/s per connection: the release's ${fmt(result.release.compressedMiB, 1)} MiB need ${fmt(result.wireS)} s over ${CONNECTIONS} connections. The large release (cold-large) is ${fmt(result.largeRelease?.compressedMiB, 1)} MiB: every initramfs 4 × larger.`,
     '',
     '| target | measured | limit | met |',
@@ -591,6 +736,17 @@ function markdown(result) {
     ''
   ]
   return lines.join('\n')
+}
+
+/** The primitives row's figures, and the cold run's CPU against their sum. */
+function primitivesLine(result) {
+  const p = result.rows.primitives.primitives
+  const parts = Object.entries(p.cpuS).map(
+    ([k, v]) => `${k} ${fmt(v)} s (${p.mibPerCpuS[k] ?? '-'} MiB per CPU-second)`
+  )
+  const cold = result.rows.cold
+  const per = result.coldCpuOverPrimitivesPerRound ?? []
+  return `Primitives (bench/primitives.mjs, CPU seconds, median; inflate in ${p.inflateChunk >> 10} KiB pieces): ${parts.join(', ')}; sum ${fmt(p.sumS)} s.${cold ? ` Cold CPU ${fmt(cold.cpuS)} s ÷ primitives ${fmt(p.sumS)} s = ${fmt(result.ratios.coldCpuOverPrimitives)} (per round: ${per.map(x => fmt(x)).join(', ')}).` : ''}`
 }
 
 function ratioLine(result) {
@@ -695,6 +851,8 @@ async function main() {
     }
 
     const samples = Object.fromEntries(SELECTED.map(r => [r, []]))
+    // Cold CPU seconds ÷ the primitives' sum, round by round (issue 20: ≤ 1.3).
+    const coldCpuOverPrimitives = []
     for (let i = 0; i < RUNS; i++) {
       // The order rotates every round, so no row always runs right after the same other one.
       const order = SELECTED.map((_, j) => SELECTED[(i + j) % SELECTED.length])
@@ -705,6 +863,16 @@ async function main() {
         samples[row].push(r)
         parts.push(`${row} ${(r.wallMs / 1000).toFixed(2)} s`)
       }
+      const cold = samples.cold?.[i]
+      const prims = samples.primitives?.[i]?.primitives
+      if (cold && prims) {
+        coldCpuOverPrimitives.push(round(cold.cpuS / prims.sumS))
+        parts.push(
+          `cold CPU ${cold.cpuS.toFixed(2)} s ÷ primitives ${prims.sumS.toFixed(2)} s = ${(cold.cpuS / prims.sumS).toFixed(2)}`
+        )
+      }
+      if (PROFILE && cold?.threads)
+        parts.push(`cold CPU s by thread ${JSON.stringify(cold.threads)}`)
       log(`round ${i + 1}/${RUNS}: ${parts.join(', ')}`)
     }
 
@@ -732,6 +900,10 @@ async function main() {
       ratios: {
         coldOverBaseline: ratio('cold', 'baseline'),
         coldOverFloor: ratio('cold', 'floor'),
+        coldCpuOverPrimitives:
+          rows.cold && rows.primitives
+            ? round(rows.cold.cpuS / rows.primitives.primitives.sumS)
+            : null,
         warmOverBaseline: ratio('warm', 'baseline'),
         republishOverCold: ratio('republish', 'cold'),
         cappedOverWire: rows['cold-capped'] ? round(rows['cold-capped'].medianS / wireS) : null,
@@ -743,14 +915,18 @@ async function main() {
         ? round(median(actionRuns.map(s => s.firstOutputMs ?? Number.NaN)), 0)
         : null,
       nodeStartupMs: round(median(nodeStartup), 0),
+      // Cold CPU seconds ÷ the primitives' sum, per round (the same round's runs).
+      coldCpuOverPrimitivesPerRound: coldCpuOverPrimitives,
       // Seconds spent waiting for other work on the machine to stop before runs.
       waitedForQuietS: round(waitedMs / 1000, 1)
     }
     result.targets = verdicts(result)
 
     log('')
+    log(`machine: ${m.nproc} × ${m.cpu}`)
     log(table(result))
     log('')
+    if (result.rows.primitives) log(primitivesLine(result))
     log(ratioLine(result))
     log(
       `action start-up ${fmt(result.startupMs, 0)} ms (bare node: ${fmt(result.nodeStartupMs, 0)} ms)`
