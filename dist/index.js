@@ -7417,7 +7417,7 @@ exports.debug = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2211);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(125);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -7428,7 +7428,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2211:
+/***/ 125:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11200,7 +11200,7 @@ function _unique(values) {
 //# sourceMappingURL=tool-cache.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/errors.ts
+;// CONCATENATED MODULE: ./src/util/errors.ts
 /**
  * An error whose message is meant for the workflow author: one line saying what was wrong and
  * what is accepted or what to do. main.ts prints only the message for these; anything else is a
@@ -11218,7 +11218,7 @@ function describeError(err) {
     return String(err);
 }
 
-;// CONCATENATED MODULE: ./src/cache.ts
+;// CONCATENATED MODULE: ./src/archives/tool-cache.ts
 
 
 
@@ -11398,7 +11398,7 @@ async function pidNamespace() {
     return (0,promises_namespaceObject.readlink)('/proc/self/ns/pid').catch(() => '');
 }
 
-;// CONCATENATED MODULE: ./src/checksums.ts
+;// CONCATENATED MODULE: ./src/release/checksums.ts
 
 
 /** Asset names we accept from a release: they end up in paths, URLs and OCI titles. */
@@ -11451,7 +11451,7 @@ function truncate(s) {
 
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-;// CONCATENATED MODULE: ./src/file-digest.ts
+;// CONCATENATED MODULE: ./src/archives/file-digest.ts
 
 
 /**
@@ -11547,7 +11547,7 @@ function spawn() {
     return slot;
 }
 
-;// CONCATENATED MODULE: ./src/variants.ts
+;// CONCATENATED MODULE: ./src/release/variants.ts
 
 // Flavor ids as hook's build system names its outputs (HOOK-RELEASES.md). Boards are not listed
 // here on purpose: they are read from the release.
@@ -11792,7 +11792,7 @@ function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-;// CONCATENATED MODULE: ./src/archive-cache.ts
+;// CONCATENATED MODULE: ./src/archives/archive-cache.ts
 
 
 
@@ -11943,7 +11943,7 @@ async function saveToCache(content, kind = archiveKind(content.archive)) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/display-url.ts
+;// CONCATENATED MODULE: ./src/util/display-url.ts
 /**
  * A URL as every message and log line shows it: scheme, host, port and path only. The user
  * info (a mirror's user:password@), the query (a token, a pre-signed URL's signature) and the
@@ -11965,7 +11965,7 @@ function displayUrl(url) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/format.ts
+;// CONCATENATED MODULE: ./src/util/format.ts
 /** Human figures for the log and the job summary. */
 function bytes(n) {
     const units = ['B', 'KiB', 'MiB', 'GiB'];
@@ -12009,7 +12009,7 @@ async function mapLimit(items, limit, work) {
     return results;
 }
 
-;// CONCATENATED MODULE: ./src/download.ts
+;// CONCATENATED MODULE: ./src/download/download.ts
 
 
 
@@ -12407,7 +12407,7 @@ function writeFailure(err, file, what) {
     return err instanceof Error ? err : new Error(String(err));
 }
 
-;// CONCATENATED MODULE: ./src/shared-hash.ts
+;// CONCATENATED MODULE: ./src/archives/shared-hash.ts
 
 /**
  * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
@@ -12592,7 +12592,7 @@ function hasher() {
     return w;
 }
 
-;// CONCATENATED MODULE: ./src/write-all.ts
+;// CONCATENATED MODULE: ./src/archives/write-all.ts
 /** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
 async function writeAll(out, bytes, position) {
     for (let done = 0; done < bytes.length;) {
@@ -12616,7 +12616,7 @@ function appender(out) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/archive.ts
+;// CONCATENATED MODULE: ./src/archives/archive.ts
 
 
 
@@ -12746,7 +12746,7 @@ async function finish(archive, dir, files, newestMtime) {
     return { archive, dir, files, newestMtime, cached: false };
 }
 const BLOCK = 512;
-/** Gunzip's output pieces: as large as its input (src/shared-hash.ts's FEED), fewer hand-overs. */
+/** Gunzip's output pieces: as large as its input (src/archives/shared-hash.ts's FEED), fewer hand-overs. */
 const INFLATE_CHUNK = 512 << 10;
 /** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
 const RAW_TYPES = {
@@ -16633,7 +16633,7 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: ./src/image-plan.ts
+;// CONCATENATED MODULE: ./src/publish/image-plan.ts
 /**
  * The image format, planned without touching the disk: which layer each bundle entry becomes,
  * and each platform's image config. Everything here depends only on the bundle's names, link
@@ -16694,7 +16694,7 @@ function imageConfig(platform, diffIds, annotations) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/extra-files.ts
+;// CONCATENATED MODULE: ./src/bundle/extra-files.ts
 
 
 
@@ -16830,7 +16830,7 @@ async function hashFile(file) {
     return { size, sha256: hash.digest('hex') };
 }
 
-;// CONCATENATED MODULE: ./src/bundle.ts
+;// CONCATENATED MODULE: ./src/bundle/bundle.ts
 
 
 
@@ -17025,7 +17025,7 @@ async function validateBundle(bundle) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/image.ts
+;// CONCATENATED MODULE: ./src/inputs/image.ts
 
 
 const OCI_LAYOUT_PREFIX = 'oci-layout:';
@@ -17085,7 +17085,7 @@ function reference(image, tag) {
     return image.kind === 'registry' ? `${image.name}:${tag}` : `${image.dir}:${tag}`;
 }
 
-;// CONCATENATED MODULE: ./src/publish.ts
+;// CONCATENATED MODULE: ./src/publish/plan.ts
 
 
 const LINK_ANNOTATION = 'org.tinkerbell.hook.link';
@@ -17097,7 +17097,7 @@ const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs';
  * types, annotations, links...), so that a bundle an older layout pushed is never skipped.
  */
 const LAYOUT = '1';
-const publish_ALL_SUFFIX = '-all';
+const plan_ALL_SUFFIX = '-all';
 // The OCI distribution spec's tag grammar.
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, source) {
@@ -17125,8 +17125,8 @@ function planTags(version, variant, latest, extra) {
         tags.push(`${prefix}-${variant}`);
         if (variant === 'lts')
             tags.push(prefix);
-        if (variant === `lts${publish_ALL_SUFFIX}`)
-            tags.push(`${prefix}${publish_ALL_SUFFIX}`);
+        if (variant === `lts${plan_ALL_SUFFIX}`)
+            tags.push(`${prefix}${plan_ALL_SUFFIX}`);
     }
     tags.push(...extra);
     return [...new Set(tags.map(t => checkTag(t, 'computed tag')))];
@@ -17217,7 +17217,7 @@ function annotationFile(manifest, entries) {
     return file;
 }
 
-;// CONCATENATED MODULE: ./src/rfc3339.ts
+;// CONCATENATED MODULE: ./src/inputs/rfc3339.ts
 /**
  * RFC 3339 as oras 1.3.2 reads `org.opencontainers.image.created`: oras-go's
  * ensureAnnotationCreated calls Go's `time.Parse(time.RFC3339, value)`. That parser is both
@@ -17279,7 +17279,7 @@ function formatRfc3339(ms) {
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/inputs/inputs.ts
 
 
 
@@ -17526,7 +17526,7 @@ function checkHttpUrl(name, value) {
     return url;
 }
 
-;// CONCATENATED MODULE: ./src/iso.ts
+;// CONCATENATED MODULE: ./src/archives/iso.ts
 
 
 
@@ -17616,7 +17616,7 @@ async function fetchIso(iso, opts) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/oras-release.ts
+;// CONCATENATED MODULE: ./src/publish/oras/releases.ts
 /**
  * What the oras project publishes, kept apart from the code that installs it (as setup-oras
  * keeps its release data). Figures of official release assets; other platforms and versions are
@@ -17687,7 +17687,7 @@ function parseOrasChecksums(text) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/oras-process.ts
+;// CONCATENATED MODULE: ./src/publish/oras/process.ts
 
 // Every oras still running, so that a cancelled step can stop them: @actions/exec gives no
 // handle on its child, and an orphaned oras would go on pushing after the step was cancelled.
@@ -17731,7 +17731,7 @@ async function stopOras(graceMs = 1000) {
     })));
 }
 
-;// CONCATENATED MODULE: ./src/oras.ts
+;// CONCATENATED MODULE: ./src/publish/oras/oras.ts
 
 
 
@@ -18218,7 +18218,7 @@ function registryError(image, username, action, stderr, attempts = 1, anonymous 
     return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
 }
 
-;// CONCATENATED MODULE: ./src/publish-artifact.ts
+;// CONCATENATED MODULE: ./src/publish/artifact.ts
 
 
 
@@ -18278,7 +18278,7 @@ function checkPushedLayers(bundle, digest, manifest) {
 
 ;// CONCATENATED MODULE: external "node:events"
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/layer-tar.ts
+;// CONCATENATED MODULE: ./src/publish/layer-tar.ts
 
 
 
@@ -18289,7 +18289,7 @@ const CHUNK = 1 << 20;
 /**
  * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
  * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
- * hashing thread (src/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
+ * hashing thread (src/archives/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
  * file's bytes as they are read. The tarball is created before `source` is opened.
  */
 async function writeLayer(spec, source, dest) {
@@ -18352,7 +18352,7 @@ async function writeLayer(spec, source, dest) {
     return { digest: `sha256:${digest}`, size, content };
 }
 
-;// CONCATENATED MODULE: ./src/publish-image.ts
+;// CONCATENATED MODULE: ./src/publish/image-index.ts
 
 
 
@@ -23391,7 +23391,7 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./src/release.ts
+;// CONCATENATED MODULE: ./src/release/release.ts
 
 
 
@@ -23481,7 +23481,7 @@ function explainApiError(err, repository, authenticated) {
     return new ActionError(`${where} failed: ${describeError(err)}`);
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/report/report.ts
 
 
 
@@ -23608,7 +23608,7 @@ async function summarizeBundle(release, variant, bundle, published) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/run-temp.ts
+;// CONCATENATED MODULE: ./src/util/run-temp.ts
 
 
 
@@ -23658,7 +23658,7 @@ async function openRunTemp(runnerTemp) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/republish.ts
+;// CONCATENATED MODULE: ./src/publish/republish.ts
 
 /**
  * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
@@ -23698,7 +23698,7 @@ function republish_explain(plan, tags) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/skip-published.ts
+;// CONCATENATED MODULE: ./src/publish/skip-published.ts
 
 
 

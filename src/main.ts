@@ -1,21 +1,27 @@
 import { randomUUID } from 'node:crypto'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { fetchArchive, type FetchOptions } from './archive.js'
-import { holdsArchives } from './archive-cache.js'
-import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
-import { ActionError, describeError } from './errors.js'
-import { resolveExtraFiles, type ExtraFile } from './extra-files.js'
-import { startHashing } from './file-digest.js'
-import { bytes, mapLimit, seconds } from './format.js'
-import { reference } from './image.js'
-import { parseInputs, rfc3339, type Inputs } from './inputs.js'
-import { fetchIso, planIsos } from './iso.js'
-import { installOras, moveTags, orasVersion, TagsNotMovedError, type Registry } from './oras.js'
-import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish.js'
-import { publishArtifact } from './publish-artifact.js'
-import { publishImage } from './publish-image.js'
-import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
+import { fetchArchive, type FetchOptions } from './archives/archive.js'
+import { holdsArchives } from './archives/archive-cache.js'
+import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle/bundle.js'
+import { ActionError, describeError } from './util/errors.js'
+import { resolveExtraFiles, type ExtraFile } from './bundle/extra-files.js'
+import { startHashing } from './archives/file-digest.js'
+import { bytes, mapLimit, seconds } from './util/format.js'
+import { reference } from './inputs/image.js'
+import { parseInputs, rfc3339, type Inputs } from './inputs/inputs.js'
+import { fetchIso, planIsos } from './archives/iso.js'
+import {
+  installOras,
+  moveTags,
+  orasVersion,
+  TagsNotMovedError,
+  type Registry
+} from './publish/oras/oras.js'
+import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish/plan.js'
+import { publishArtifact } from './publish/artifact.js'
+import { publishImage } from './publish/image-index.js'
+import { assetUrl, fetchRelease, resolveNewest, type Release } from './release/release.js'
 import {
   bundleOutputs,
   logVariants,
@@ -25,10 +31,15 @@ import {
   summarizeBundle,
   summarizeList,
   type Published
-} from './report.js'
-import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
-import { readPublished } from './skip-published.js'
-import { planBundle, releaseFileNames, resolveVariant, type BundlePlan } from './variants.js'
+} from './report/report.js'
+import { cancelled, openRunTemp, type RunTemp } from './util/run-temp.js'
+import { readPublished } from './publish/skip-published.js'
+import {
+  planBundle,
+  releaseFileNames,
+  resolveVariant,
+  type BundlePlan
+} from './release/variants.js'
 
 /** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
 const ARCHIVE_CONCURRENCY = 4
