@@ -7417,7 +7417,7 @@ exports.debug = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(125);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2225);
 
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -7428,7 +7428,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 125:
+/***/ 2225:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -7437,8 +7437,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "os"
@@ -10390,14 +10388,6 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: external "node:zlib"
-const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var node_modules_semver = __nccwpck_require__(2088);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
@@ -11198,6 +11188,8 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/util/errors.ts
@@ -11547,7 +11539,14 @@ function spawn() {
     return slot;
 }
 
-;// CONCATENATED MODULE: ./src/release/variants.ts
+;// CONCATENATED MODULE: ./src/util/compare.ts
+/** Byte-wise order, independent of the runner's locale. */
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/release/catalog.ts
+
 
 // Flavor ids as hook's build system names its outputs (HOOK-RELEASES.md). Boards are not listed
 // here on purpose: they are read from the release.
@@ -11561,9 +11560,6 @@ const ALL_SUFFIX = '-all';
 const ARCHIVE_ASSET = /^hook_(.+)\.tar\.gz$/;
 // armbian-<board>-<branch>: the branch is the last dash-separated word, the board the rest.
 const ARMBIAN_BOARD = /^armbian-([a-z0-9]+(?:-[a-z0-9]+)*)-([a-z0-9]+)$/;
-const VARIANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] };
-const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'];
 /** Every `hook_<id>.tar.gz` listed in checksum.txt; `.iso` and other assets are not bundles. */
 function releaseArchives(checksums, source) {
     const archives = [];
@@ -11597,6 +11593,17 @@ function catalog(ids) {
  */
 function planCatalog(ids) {
     const have = new Set(ids);
+    const fixed = fixedVariants(have);
+    const named = nameBoards(fixed, armbianBoards(have));
+    const { bases, unnamed } = baseVariants(fixed, named);
+    const variants = withAllForms(bases, have);
+    const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])]);
+    if (new Set(names).size !== names.length)
+        throw new Error(`internal: variant names collide: ${names.join(', ')}`);
+    return { variants: variants.sort((a, b) => compare(a.name, b.name)), unnamed };
+}
+/** The fixed flavors whose archives are all present. */
+function fixedVariants(have) {
     const fixed = [];
     const addFixed = (name, arm, x86) => {
         if (have.has(arm) && have.has(x86))
@@ -11605,6 +11612,10 @@ function planCatalog(ids) {
     addFixed('default', DEFAULT_ARM, DEFAULT_X86);
     addFixed('lts', LTS_ARM, LTS_X86);
     addFixed('armbian-uefi', UEFI_ARM, UEFI_X86);
+    return fixed;
+}
+/** The armbian boards (served with the UEFI x86 archive), each id with its short name if any. */
+function armbianBoards(have) {
     const branches = new Map();
     for (const id of [...have].sort(compare)) {
         const m = ARMBIAN_BOARD.exec(id);
@@ -11612,43 +11623,57 @@ function planCatalog(ids) {
             continue;
         branches.set(m[1], [...(branches.get(m[1]) ?? []), id]);
     }
-    const boards = [...branches].flatMap(([board, boardIds]) => boardIds.map(id => ({ id, short: boardIds.length === 1 ? `armbian-${board}` : undefined })));
-    // Who answers to a name: every name a variant could be asked by, with its -all form.
-    const claims = new Map();
-    const claim = (name, owner) => {
+    return [...branches].flatMap(([board, boardIds]) => boardIds.map(id => ({ id, short: boardIds.length === 1 ? `armbian-${board}` : undefined })));
+}
+/** Who answers to a name: every name a variant could be asked by, with its -all form. */
+class Claims {
+    owners = new Map();
+    claim(name, owner) {
         for (const n of [name, name + ALL_SUFFIX])
-            claims.set(n, (claims.get(n) ?? new Set()).add(owner));
-    };
-    const contested = (name, owner) => [...(claims.get(name) ?? [])].some(o => o !== owner);
-    for (const f of fixed)
-        claim(f.name, f.owner);
-    for (const b of boards) {
-        claim(b.id, b.id);
-        if (b.short)
-            claim(b.short, b.id);
+            this.owners.set(n, (this.owners.get(n) ?? new Set()).add(owner));
     }
-    const named = boards.map(b => {
+    contested(name, owner) {
+        return [...(this.owners.get(name) ?? [])].some(o => o !== owner);
+    }
+    ownedBy(name, owner) {
+        return [...(this.owners.get(name) ?? [])].includes(owner);
+    }
+}
+/** Gives each board its short name where nothing else answers to it, else its id. */
+function nameBoards(fixed, boards) {
+    const claims = new Claims();
+    for (const f of fixed)
+        claims.claim(f.name, f.owner);
+    for (const b of boards) {
+        claims.claim(b.id, b.id);
+        if (b.short)
+            claims.claim(b.short, b.id);
+    }
+    return boards.map(b => {
         const keepShort = b.short !== undefined &&
             // Branch "all": the id, which the board also answers to, would be the short name's -all.
             b.short + ALL_SUFFIX !== b.id &&
-            !contested(b.short, b.id) &&
-            !contested(b.short + ALL_SUFFIX, b.id);
+            !claims.contested(b.short, b.id) &&
+            !claims.contested(b.short + ALL_SUFFIX, b.id);
         return { id: b.id, name: keepShort ? b.short : b.id, aliases: keepShort ? [b.id] : [] };
     });
-    claims.clear();
+}
+/** The fixed flavors and every board whose names are still its own; the others, with why. */
+function baseVariants(fixed, named) {
+    const claims = new Claims();
     for (const f of fixed)
-        claim(f.name, f.owner);
+        claims.claim(f.name, f.owner);
     for (const b of named)
         for (const n of [b.name, ...b.aliases])
-            claim(n, b.id);
+            claims.claim(n, b.id);
     const unnamed = [];
     const bases = [...fixed];
     for (const b of named) {
         // A plain name another variant answers to (as its -all form, or a fixed flavor's name).
-        const clash = [b.name, ...b.aliases].find(n => contested(n, b.id));
+        const clash = [b.name, ...b.aliases].find(n => claims.contested(n, b.id));
         const fixedClash = [b.name, ...b.aliases]
             .flatMap(n => [n, n + ALL_SUFFIX])
-            .find(n => fixed.some(f => [...(claims.get(n) ?? [])].includes(f.owner)));
+            .find(n => fixed.some(f => claims.ownedBy(n, f.owner)));
         if (clash !== undefined || fixedClash !== undefined) {
             unnamed.push(`hook_${b.id}.tar.gz gets no variant of its own: its name ${clash ?? fixedClash} is already another variant's name; it is still part of every -all variant`);
             continue;
@@ -11662,8 +11687,12 @@ function planCatalog(ids) {
             owner: b.id
         });
     }
+    return { bases, unnamed };
+}
+/** Each base variant, then its -all form: its archives plus every other archive of the release. */
+function withAllForms(bases, have) {
     const everything = [...have].sort(compare);
-    const variants = bases.flatMap(({ owner: _owner, ...base }) => [
+    return bases.flatMap(({ owner: _owner, ...base }) => [
         base,
         {
             ...base,
@@ -11677,11 +11706,18 @@ function planCatalog(ids) {
             ])
         }
     ]);
-    const names = variants.flatMap(v => [v.name, ...(v.aliases ?? [])]);
-    if (new Set(names).size !== names.length)
-        throw new Error(`internal: variant names collide: ${names.join(', ')}`);
-    return { variants: variants.sort((a, b) => compare(a.name, b.name)), unnamed };
 }
+function unique(items) {
+    return [...new Set(items)];
+}
+
+;// CONCATENATED MODULE: ./src/release/variants.ts
+
+
+
+const VARIANT_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const STANDARD_ARCHES = { arm: ['arm64', 'aarch64'], x86: ['x86_64'] };
+const BOOT_FILE_KINDS = ['vmlinuz', 'initramfs'];
 /**
  * Turns a requested variant into its definition: its canonical name or an alias (the
  * `armbian-<board>-<branch>` form of a one-branch board); anything else is an error that lists
@@ -11783,13 +11819,6 @@ function foreignStandardName(id, name) {
         }
     }
     return undefined;
-}
-function unique(items) {
-    return [...new Set(items)];
-}
-/** Byte-wise order, independent of the runner's locale. */
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/archives/archive-cache.ts
@@ -11943,992 +11972,8 @@ async function saveToCache(content, kind = archiveKind(content.archive)) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/util/display-url.ts
-/**
- * A URL as every message and log line shows it: scheme, host, port and path only. The user
- * info (a mirror's user:password@), the query (a token, a pre-signed URL's signature) and the
- * fragment may carry secrets, and a refused or failing URL is printed before anyone could mask
- * them; what is left still says which server and which file.
- */
-function displayUrl(url) {
-    try {
-        const u = typeof url === 'string' ? new URL(url) : url;
-        return `${u.protocol}//${u.host}${u.pathname}`;
-    }
-    catch {
-        // Not a URL: cut at the first "?" or "#" and drop anything up to an "@" in the authority.
-        return String(url)
-            .replace(/[?#][\s\S]*$/, '')
-            .replace(/^([^/]*\/\/)[^/]*@/, '$1');
-    }
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/util/format.ts
-/** Human figures for the log and the job summary. */
-function bytes(n) {
-    const units = ['B', 'KiB', 'MiB', 'GiB'];
-    let v = n;
-    let u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-        v /= 1024;
-        u++;
-    }
-    return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-function seconds(ms) {
-    return `${(ms / 1000).toFixed(2)} s`;
-}
-function rate(n, ms) {
-    return ms <= 0 ? 'n/a' : `${bytes((n * 1000) / ms)}/s`;
-}
-/**
- * Runs `work` over `items` with at most `limit` in flight, keeping the input order. After the
- * first failure nothing new starts, and it throws only once every started item has settled, so
- * no download or extraction is still writing while the caller cleans up.
- */
-async function mapLimit(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < items.length && failure === undefined) {
-            const i = next++;
-            try {
-                results[i] = await work(items[i]);
-            }
-            catch (err) {
-                failure ??= { err };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    if (failure)
-        throw failure.err;
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/download/download.ts
-
-
-
-
-
-
-
-
-
-
-// tool-cache's policy for downloadTool (ACTIONS-RUNTIME.md), kept for every download here.
-const MAX_ATTEMPTS = 3;
-const RETRY_MIN_SECONDS = 10;
-const RETRY_MAX_SECONDS = 20;
-const USER_AGENT = 'hook-bundle-action';
-/**
- * Redirects followed per attempt. Release assets take one or two (github.com to its object
- * store); curl and browsers stop at 20 or so, @actions/http-client at 50. A chain past 10 is a
- * loop or a misconfigured mirror, and each hop is a request: say so early.
- */
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/**
- * Connect timeout: a host that does not take the connection (a firewall dropping packets, a
- * machine that is down) would otherwise hold an attempt until the kernel gives up, about two
- * minutes on Linux. A server a runner can use connects within a second or two, even across
- * continents; 15 s leaves room for a slow proxy or a busy runner and still fails an attempt
- * quickly.
- */
-const CONNECT_TIMEOUT_SECONDS = 15;
-/**
- * Stall limit: an attempt that receives no byte for this long (no response once connected, or a
- * body that stops) has failed and is retried, instead of waiting out download-timeout (15 min
- * by default). GitHub's CDN and common mirrors answer in well under a second and never pause a
- * healthy transfer for tens of seconds; 30 s is long enough not to abandon a slow but moving
- * download, short enough that three stalled attempts cost minutes, not the step's timeout. Time
- * in which this process itself is not reading (its disk or CPU behind) does not count.
- */
-const STALL_SECONDS = 30;
-/** An answer that is not 200: retried when the server may recover (5xx, 408, 429). */
-class HttpStatusError extends Error {
-    status;
-    redirectedTo;
-    noLocation;
-    constructor(status, 
-    /** Where the answer came from, when redirects led away from the URL asked for. */
-    redirectedTo, noLocation = false) {
-        super(`Unexpected HTTP response: ${status}`);
-        this.status = status;
-        this.redirectedTo = redirectedTo;
-        this.noLocation = noLocation;
-    }
-}
-/** The response body broke or ended short: the bytes are incomplete, another attempt may not be. */
-class TransferError extends Error {
-}
-/**
- * GETs `url` with @actions/http-client (which honours https_proxy / no_proxy) and hands the body
- * to `consume` as it arrives, so it can be hashed, inflated and extracted in one pass with no
- * copy on disk. Redirects are followed here, not by the client (see fetchOnce). Retries as
- * tool-cache does, and turns every failure into one line naming the URL (as displayUrl shows it).
- */
-async function fetchBody(url, opts, consume) {
-    const deadline = new AbortController();
-    let timer;
-    if (opts.timeoutMs > 0) {
-        // A stalled server would otherwise hold the step until the job's own timeout.
-        timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
-        timer.unref();
-    }
-    try {
-        for (let attempt = 1;; attempt++) {
-            try {
-                return await fetchOnce(url, opts, consume, deadline.signal);
-            }
-            catch (err) {
-                if (deadline.signal.aborted)
-                    throw timedOut(url, opts);
-                if (!retryable(err) || attempt >= MAX_ATTEMPTS)
-                    throw explain(err, url, opts.what, attempt);
-                info(`${opts.what}: ${describeError(err)}`);
-                const wait = backoffSeconds();
-                info(`Waiting ${wait} seconds before trying again`);
-                await sleep(wait * 1000, deadline.signal);
-                if (deadline.signal.aborted)
-                    throw timedOut(url, opts);
-            }
-        }
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-/**
- * One attempt: the request, each redirect followed as a new request, then the body.
- *
- * @actions/http-client follows redirects itself, but (as of 4.0) it reads each redirect's whole
- * body into memory first, with no bound and beyond the reach of a timeout (a stalled or endless
- * redirect body left the process hanging on a promise that never settles), resolves no relative
- * Location, and keeps the Authorization header on another port or scheme of the same host name.
- * So redirects are followed here: a redirect's body is never read, a Location is resolved
- * against the URL that answered (RFC 9110), https is never downgraded to http, the credentials
- * go only to the origin (scheme, host and port) they were given for, as curl does since
- * CVE-2022-27776, and the chain stops after MAX_REDIRECTS.
- */
-async function fetchOnce(url, opts, consume, signal) {
-    const origin = new URL(url).origin;
-    let current = url;
-    for (let redirects = 0;; redirects++) {
-        const authorization = new URL(current).origin === origin ? opts.authorization : undefined;
-        const { message, close } = await request(current, authorization, signal, opts.what);
-        try {
-            const status = message.statusCode ?? 0;
-            if (REDIRECT_STATUSES.has(status)) {
-                const location = message.headers.location;
-                // Never read: closing the connection is the only bound on what a redirect may send.
-                message.destroy();
-                if (location === undefined)
-                    throw new HttpStatusError(status, redirected(url, current), true);
-                const next = redirectTarget(current, location, opts.what);
-                if (redirects >= MAX_REDIRECTS) {
-                    throw new ActionError(`${opts.what}: too many redirects from ${displayUrl(url)} (more than ${MAX_REDIRECTS}, the last to ${displayUrl(next)}); the server redirects in a loop or too deep, check the URL`);
-                }
-                core_debug(`${displayUrl(current)} redirects (HTTP ${status}) to ${displayUrl(next)}`);
-                current = next;
-                continue;
-            }
-            if (status !== 200) {
-                message.resume();
-                throw new HttpStatusError(status, redirected(url, current));
-            }
-            // Node ends a body shorter than its Content-Length with an error, which lands here.
-            let broken;
-            message.on('error', err => (broken ??= err));
-            const unwatch = watchStalls(message);
-            try {
-                return await consume(message);
-            }
-            catch (err) {
-                // The consumer's own verdicts (ActionError) stand; anything else that failed while the
-                // body broke under it was caused by the transfer, and another attempt may succeed.
-                if (broken && !(err instanceof ActionError))
-                    throw new TransferError(describeError(broken), { cause: broken });
-                throw err;
-            }
-            finally {
-                unwatch();
-            }
-        }
-        finally {
-            close();
-        }
-    }
-}
-function redirected(url, current) {
-    return current === url ? undefined : current;
-}
-/** The URL a Location leads to, resolved against the URL that answered; only http(s). */
-function redirectTarget(from, location, what) {
-    let next;
-    try {
-        next = new URL(location, from);
-    }
-    catch {
-        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${JSON.stringify(displayUrl(location))}, which is not a URL; the server is misconfigured`);
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, which is not http(s); refusing to follow it`);
-    }
-    if (new URL(from).protocol === 'https:' && next.protocol === 'http:') {
-        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, from https to plain http; refusing the downgrade, use an https mirror`);
-    }
-    return next.href;
-}
-/** How many seconds a setting is, with the tests' override (read from globalThis, as below). */
-function testSeconds(key, fallback) {
-    const value = globalThis[key];
-    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-const stallSeconds = () => testSeconds('TEST_HOOK_BUNDLE_STALL_SECONDS', STALL_SECONDS);
-const connectSeconds = () => testSeconds('TEST_HOOK_BUNDLE_CONNECT_SECONDS', CONNECT_TIMEOUT_SECONDS);
-/**
- * One GET with its own client: disposing it destroys its sockets, which is how a timeout ends a
- * request still waiting for its headers. Resolves once the response headers are in.
- */
-async function request(url, authorization, signal, what) {
-    const connectMs = connectSeconds() * 1000;
-    // http.request's `timeout` counts from the socket's creation, so it bounds the connect; once
-    // connected, http-client replaces it with socketTimeout, which bounds the wait for the headers.
-    const connectTimeout = {
-        prepareRequest: options => void (options.timeout = connectMs),
-        canHandleAuthentication: () => false,
-        handleAuthentication: () => Promise.reject(new Error('not supported'))
-    };
-    const client = new lib_HttpClient(USER_AGENT, [connectTimeout], {
-        allowRetries: false,
-        allowRedirects: false,
-        keepAlive: false,
-        socketTimeout: stallSeconds() * 1000
-    });
-    let message;
-    const abort = () => {
-        client.dispose();
-        message?.destroy(new TransferError('aborted by download-timeout'));
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    const close = () => {
-        signal.removeEventListener('abort', abort);
-        message?.destroy();
-        client.dispose();
-    };
-    try {
-        if (signal.aborted)
-            throw new TransferError('aborted by download-timeout');
-        core_debug(`Downloading ${displayUrl(url)}`);
-        const headers = authorization ? { authorization } : {};
-        const response = await client.get(url, headers).catch((err) => {
-            throw requestFailure(err, url, what);
-        });
-        message = response.message;
-        return { message, close };
-    }
-    catch (err) {
-        close();
-        throw err;
-    }
-}
-/** Why a request got no response, as one retryable or final error. */
-function requestFailure(err, url, what) {
-    const e = err;
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-        // Retrying cannot make a name resolve within this step: fail at once, naming the name (the
-        // proxy's, when it is the proxy that does not resolve).
-        const host = e.hostname ?? new URL(url).hostname;
-        return new ActionError(`could not download ${what} from ${displayUrl(url)}: the host name ${host} does not resolve (${e.code}); check the URL's host name and the runner's DNS`);
-    }
-    // http-client's own timeout error names the request path, query included: not shown.
-    if (e instanceof Error && e.message.startsWith('Request timeout')) {
-        return new TransferError(`no answer from ${new URL(url).host} (no connection within ${connectSeconds()} s, or no response within ${stallSeconds()} s of connecting)`);
-    }
-    return new TransferError(describeError(err), { cause: err });
-}
-/**
- * Fails the body with a TransferError once no byte arrived for the stall limit while this
- * process was waiting for one. Time the body sat unread here (the consumer behind: the socket
- * paused, bytes buffered) is not a stall. Returns the function that stops watching.
- */
-function watchStalls(message) {
-    const socket = message.socket;
-    const seconds = stallSeconds();
-    // http-client's idle timeout would only half-close the socket; the watch below replaces it.
-    socket.setTimeout(0);
-    const timer = setTimeout(function check() {
-        if (message.readableLength > 0 || socket.isPaused()) {
-            timer.refresh();
-            return;
-        }
-        message.destroy(new TransferError(`no data for ${seconds} s (the stall limit)`));
-    }, seconds * 1000);
-    timer.unref();
-    const touch = () => void timer.refresh();
-    socket.on('data', touch);
-    return () => {
-        clearTimeout(timer);
-        socket.off('data', touch);
-    };
-}
-function retryable(err) {
-    if (err instanceof HttpStatusError)
-        return err.status >= 500 || err.status === 408 || err.status === 429;
-    return err instanceof TransferError;
-}
-/** tool-cache reads its test overrides from globalThis, not the environment: so does this. */
-function backoffSeconds() {
-    const setting = (key, fallback) => {
-        const value = globalThis[key];
-        return typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
-    };
-    const min = setting('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', RETRY_MIN_SECONDS);
-    const max = Math.max(min, setting('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', RETRY_MAX_SECONDS));
-    return min + Math.floor(Math.random() * (max - min + 1));
-}
-function sleep(ms, signal) {
-    return new Promise(resolve => {
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-    });
-}
-function timedOut(url, opts) {
-    return new ActionError(`downloading ${opts.what} from ${displayUrl(url)} took longer than download-timeout (${opts.timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`);
-}
-function explain(err, url, what, attempts) {
-    if (err instanceof ActionError)
-        return err;
-    const shown = displayUrl(url);
-    if (err instanceof HttpStatusError) {
-        const status = err.status;
-        const where = err.redirectedTo === undefined
-            ? shown
-            : `${shown} (redirected to ${displayUrl(err.redirectedTo)})`;
-        if (status === 404) {
-            return new ActionError(`${what} not found: ${where} answered HTTP 404; check the version, the repository and download-url`);
-        }
-        if (status === 401 || status === 403) {
-            return new ActionError(`${what}: ${where} answered HTTP ${status} (access denied or rate limited); check download-url and its access, or retry later`);
-        }
-        if (status === 429) {
-            return new ActionError(`${what}: ${where} answered HTTP 429 (rate limited) after ${attempts} attempts; retry later or use a mirror`);
-        }
-        if (status >= 500 || status === 408) {
-            return new ActionError(`${what}: ${where} answered HTTP ${status} after ${attempts} attempts; the server is failing, retry later`);
-        }
-        if (err.noLocation) {
-            return new ActionError(`${what}: ${where} answered HTTP ${status}, a redirect without a Location; the server is misconfigured`);
-        }
-        return new ActionError(`${what}: ${where} answered HTTP ${status}; expected 200`);
-    }
-    if (err instanceof TransferError) {
-        return new ActionError(`could not download ${what} from ${shown} after ${attempts} attempts: ${describeError(err)}`, { cause: err });
-    }
-    return new ActionError(`could not download ${what} from ${shown}: ${describeError(err)}`, {
-        cause: err
-    });
-}
-/**
- * Downloads to a new file in RUNNER_TEMP (for small files, and for what must be on disk whole:
- * checksum files, the oras archive, ISOs), optionally hashing the bytes on their way to disk.
- * A failed or abandoned attempt leaves no file behind.
- */
-async function downloadFile(url, opts) {
-    const dir = opts.dir ?? process.env['RUNNER_TEMP'] ?? '';
-    return fetchBody(url, opts, async (body) => {
-        const file = external_node_path_namespaceObject.join(dir, (0,external_node_crypto_namespaceObject.randomUUID)());
-        const hash = opts.hash ? (0,external_node_crypto_namespaceObject.createHash)(opts.hash) : undefined;
-        let size = 0;
-        try {
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, async function* (source) {
-                for await (const chunk of source) {
-                    hash?.update(chunk);
-                    size += chunk.length;
-                    yield chunk;
-                }
-            }, (0,external_node_fs_namespaceObject.createWriteStream)(file, { flags: 'wx' }));
-        }
-        catch (err) {
-            await (0,promises_namespaceObject.rm)(file, { force: true });
-            throw writeFailure(err, file, opts.what);
-        }
-        return hash ? { file, size, digest: hash.digest('hex') } : { file, size };
-    });
-}
-/**
- * A small text file (checksum.txt), read into memory: no file to write, read back and remove.
- * It is refused past `maxBytes`, so a server that sends without end cannot fill the memory.
- */
-async function fetchText(url, opts) {
-    return fetchBody(url, opts, async (body) => {
-        const chunks = [];
-        let size = 0;
-        for await (const chunk of body) {
-            size += chunk.length;
-            if (size > opts.maxBytes) {
-                body.destroy();
-                throw new ActionError(`${opts.what} from ${displayUrl(url)} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`);
-            }
-            chunks.push(chunk);
-        }
-        return Buffer.concat(chunks, size).toString('utf8');
-    });
-}
-/** The file-based download of today's callers: returns the path of the downloaded file. */
-async function download(url, what, timeoutMs, authorization) {
-    const opts = { what, timeoutMs };
-    if (authorization !== undefined)
-        opts.authorization = authorization;
-    return (await downloadFile(url, opts)).file;
-}
-/**
- * A local write that failed for lack of space or rights is final (retrying cannot fix it) and
- * says where; anything else is left for fetchBody to classify.
- */
-function writeFailure(err, file, what) {
-    const code = err.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-        return new ActionError(`no space left to write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): free disk space on the runner (RUNNER_TEMP) and run the step again`);
-    }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-        return new ActionError(`cannot write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): RUNNER_TEMP must be writable by the runner`);
-    }
-    return err instanceof Error ? err : new Error(String(err));
-}
-
-;// CONCATENATED MODULE: ./src/archives/shared-hash.ts
-
-/**
- * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
- * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
- * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
- * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message
- * per half megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no
- * copy beyond the one that gathers the pieces, nothing allocated per piece. One worker serves
- * every stream: hashing runs at several times the speed a run downloads.
- */
-const shared_hash_WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const pairs = new Map()
-const streams = new Map()
-parentPort.on('message', m => {
-  if (m.pair !== undefined && m.buffers !== undefined) {
-    pairs.set(m.pair, m.buffers.map(b => Buffer.from(b)))
-    return
-  }
-  if (m.open !== undefined) {
-    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair) })
-    return
-  }
-  const s = streams.get(m.id)
-  if (!s) return
-  if (m.index !== undefined) {
-    s.hash.update(s.buffers[m.index].subarray(0, m.length))
-    parentPort.postMessage({ id: m.id, hashed: m.index })
-    return
-  }
-  streams.delete(m.id)
-  parentPort.postMessage({ id: m.id, digest: m.digest ? s.hash.digest('hex') : '' })
-})
-`;
-/**
- * Bytes gathered before they are passed on: large enough that hand-overs are few, small enough
- * that the buffers stay a few megabytes in all (measured: 256 KiB costs more CPU; 1 MiB is no
- * faster and keeps 13 MiB more resident).
- */
-const FEED = 512 << 10;
-let worker;
-const streams = new Map();
-const idlePairs = [];
-let nextPair = 0;
-let shared_hash_nextId = 0;
-/**
- * Gathers a stream's bytes into two shared buffers of FEED bytes used in turn: a full one is
- * hashed on the hashing thread and handed to `pass` (gunzip, a file), while the other fills; it
- * is refilled once both are done with it. Nothing is allocated per piece, and the copy into the
- * buffer is the only one.
- */
-class HashedFeed {
-    pass;
-    id = shared_hash_nextId++;
-    /** The worker that holds this stream's hash; if it is lost, so is the stream. */
-    worker;
-    pair;
-    stream = { updates: [] };
-    free = [Promise.resolve(), Promise.resolve()];
-    current = 0;
-    filled = 0;
-    ended = false;
-    /**
-     * `pass` gets each buffer's bytes in order, and returns a promise that settles once it has
-     * read them (or nothing, when it does not want them).
-     */
-    constructor(algorithm, pass) {
-        this.pass = pass;
-        this.pair = idlePairs.pop() ?? newPair();
-        const w = hasher();
-        this.worker = w;
-        if (this.pair.known !== w) {
-            w.postMessage({ pair: this.pair.id, buffers: this.pair.shared });
-            this.pair.known = w;
-        }
-        streams.set(this.id, this.stream);
-        w.ref();
-        w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id });
-    }
-    /**
-     * Takes the next bytes. Returns a promise, to be awaited before the next push, only when a
-     * buffer was passed on: most pushes (64 KiB pieces) just copy, and allocate nothing.
-     */
-    push(chunk) {
-        for (let at = 0; at < chunk.length;) {
-            const copied = chunk.copy(this.pair.buffers[this.current], this.filled, at);
-            at += copied;
-            this.filled += copied;
-            if (this.filled === FEED) {
-                const rest = chunk.subarray(at);
-                return this.flush().then(() => this.push(rest));
-            }
-        }
-        return undefined;
-    }
-    /** The digest of every byte pushed, once the last of them has been passed on. */
-    async digest() {
-        await this.flush();
-        await this.free[this.current ^ 1];
-        return this.end(true);
-    }
-    /** Abandons the stream: nothing more is hashed or passed on. */
-    discard() {
-        if (this.ended)
-            return;
-        this.end(false).catch(() => undefined);
-    }
-    end(digest) {
-        this.ended = true;
-        const ended = new Promise((resolve, reject) => {
-            this.stream.end = { resolve, reject };
-            this.post(reject, { id: this.id, digest });
-        });
-        // The buffers go back to the pool only once nobody reads them any more.
-        void Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair));
-        return ended;
-    }
-    /** Sends to this stream's worker, or fails at once if it is gone (another would not know it). */
-    post(reject, message) {
-        if (worker === this.worker)
-            this.worker.postMessage(message);
-        else
-            reject(new Error('internal: the hashing worker was lost'));
-    }
-    /** Passes what has gathered on, and waits until the other buffer may be filled again. */
-    async flush() {
-        if (this.filled > 0) {
-            const index = this.current;
-            const bytes = this.pair.buffers[index].subarray(0, this.filled);
-            const hashed = new Promise((resolve, reject) => {
-                this.stream.updates.push({ resolve, reject });
-                this.post(reject, { id: this.id, index, length: bytes.length });
-            });
-            const done = Promise.all([hashed, this.pass(bytes)]);
-            // Awaited later (before this buffer is refilled, or by digest): until then a failure must
-            // not count as unhandled, which would end the process before the action could report it.
-            done.catch(() => undefined);
-            this.free[index] = done;
-            this.current ^= 1;
-            this.filled = 0;
-        }
-        await this.free[this.current];
-    }
-}
-function newPair() {
-    const shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)];
-    return { id: nextPair++, shared, buffers: shared.map(b => Buffer.from(b)) };
-}
-function hasher() {
-    if (worker)
-        return worker;
-    const w = new external_node_worker_threads_namespaceObject.Worker(shared_hash_WORKER_SOURCE, { eval: true });
-    worker = w;
-    w.unref();
-    w.on('message', (m) => {
-        const stream = streams.get(m.id);
-        if (!stream)
-            return;
-        if (m.hashed !== undefined) {
-            stream.updates.shift()?.resolve();
-            return;
-        }
-        streams.delete(m.id);
-        if (streams.size === 0)
-            w.unref();
-        stream.end?.resolve(m.digest ?? '');
-    });
-    const lost = (err) => {
-        if (worker !== w)
-            return;
-        worker = undefined;
-        for (const stream of streams.values()) {
-            for (const update of stream.updates)
-                update.reject(err);
-            stream.end?.reject(err);
-        }
-        streams.clear();
-    };
-    w.on('error', lost);
-    w.on('exit', code => lost(new Error(`hashing worker exited (${code})`)));
-    return w;
-}
-
-;// CONCATENATED MODULE: ./src/archives/write-all.ts
-/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
-async function writeAll(out, bytes, position) {
-    for (let done = 0; done < bytes.length;) {
-        const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done);
-        if (bytesWritten === 0)
-            throw new Error(`a write to ${out.fd} took no bytes`);
-        done += bytesWritten;
-    }
-}
-/**
- * Appends to `out` piece after piece, each written at its own offset: pieces may be written at
- * once (a HashedFeed has two buffers in flight), and writes without a position could land out
- * of order.
- */
-function appender(out) {
-    let position = 0;
-    return bytes => {
-        const at = position;
-        position += bytes.length;
-        return writeAll(out, bytes, at);
-    };
-}
-
-;// CONCATENATED MODULE: ./src/archives/archive.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
- * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
- * so far, so a small archive that inflates to gigabytes stops within the allowance.
- */
-const INFLATE_FACTOR = 4;
-const INFLATE_ALLOWANCE = 16 << 20;
-/** Longest file name most file systems accept (NAME_MAX). */
-const NAME_MAX = 255;
-async function fetchArchive(archive, opts) {
-    const hit = await fromCache(archive);
-    if (hit)
-        return hit;
-    const started = Date.now();
-    const download = { what: archive.asset, timeoutMs: opts.timeoutMs };
-    if (opts.authorization !== undefined)
-        download.authorization = opts.authorization;
-    // Each attempt starts from an empty staging directory of its own and removes it on failure,
-    // so a broken or short download that is retried leaves nothing half-written behind.
-    const { content, size } = await fetchBody(opts.url, download, body => unpack(body, archive, opts.url, external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_namespaceObject.randomUUID)()}`)));
-    const ms = Date.now() - started;
-    const total = content.files.reduce((sum, f) => sum + f.size, 0);
-    info(`${archive.asset}: downloaded ${bytes(size)} in ${seconds(ms)} (${rate(size, ms)}), sha512 verified and ${content.files.length} files (${bytes(total)}) extracted as it arrived`);
-    return await saveToCache(content);
-}
-/**
- * One pass over the response body: every byte goes into the SHA-512 and, while nothing is wrong,
- * on into gunzip, tar-stream and the staging files. Nothing is used before the digest matches:
- * a mismatch discards the staging directory. Once extraction fails (an unsafe entry, the inflation
- * bound) nothing more is written, but the rest is still hashed: a digest that does not match
- * checksum.txt is the real cause and is reported first.
- */
-async function unpack(body, archive, url, dir) {
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    let received = 0;
-    const inflate = (0,external_node_zlib_namespaceObject.createGunzip)({ chunkSize: INFLATE_CHUNK });
-    const watch = new TarWatch(archive, () => received);
-    const extractor = tar_stream.extract();
-    const files = extractEntries(extractor, watch, archive, dir);
-    let failed;
-    const extraction = (0,external_node_stream_promises_namespaceObject.pipeline)(inflate, watch, extractor).catch((err) => {
-        failed ??= err;
-    });
-    // Gunzip runs on another thread, and every piece of input is one hand-over to it and back,
-    // which on a VM costs this thread tens of microseconds: the body reaches it (and the SHA-512)
-    // half a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
-    const closed = new Promise(resolve => inflate.once('close', resolve));
-    const feed = new HashedFeed('sha512', bytes => failed === undefined
-        ? Promise.race([new Promise(resolve => inflate.write(bytes, resolve)), closed])
-        : undefined);
-    try {
-        let digest;
-        try {
-            for await (const chunk of body) {
-                received += chunk.length;
-                const full = feed.push(chunk);
-                if (full)
-                    await full;
-            }
-            digest = await feed.digest();
-        }
-        catch (err) {
-            feed.discard();
-            inflate.destroy();
-            throw err;
-        }
-        if (digest !== archive.sha512) {
-            inflate.destroy();
-            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${displayUrl(url)} gave ${digest}; the download is corrupt or the release changed, retry`);
-        }
-        inflate.end();
-        await extraction;
-        if (failed !== undefined)
-            throw explainExtraction(failed, archive, dir);
-        const content = await finish(archive, dir, files, watch.newestMtime);
-        return { content, size: received };
-    }
-    catch (err) {
-        await extraction;
-        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        throw err;
-    }
-}
-function explainExtraction(err, archive, dir) {
-    if (err instanceof ActionError)
-        return err;
-    const code = err.code;
-    if (typeof err.syscall === 'string') {
-        const failure = writeFailure(err, dir, `the files of ${archive.asset}`);
-        if (failure instanceof ActionError)
-            return failure;
-        return new ActionError(`could not write the files of ${archive.asset} into ${dir} (${code ?? describeError(err)}): ${describeError(err)}`, { cause: err });
-    }
-    return new ActionError(`${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`, {
-        cause: err
-    });
-}
-/** What a complete archive must hold, checked once every entry is written. */
-async function finish(archive, dir, files, newestMtime) {
-    for (const required of requiredFiles(archive.id)) {
-        const file = files.find(f => f.name === required);
-        if (!file) {
-            throw new ActionError(`${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`);
-        }
-        if (file.size === 0) {
-            throw new ActionError(`${archive.asset} holds an empty ${required} (0 bytes): a kernel or initramfs cannot be empty; the release is broken, use another hook-version`);
-        }
-    }
-    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { archive, dir, files, newestMtime, cached: false };
-}
-const BLOCK = 512;
-/** Gunzip's output pieces: as large as its input (src/archives/shared-hash.ts's FEED), fewer hand-overs. */
-const INFLATE_CHUNK = 512 << 10;
-/** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
-const RAW_TYPES = {
-    S: 'a GNU sparse file (tar --sparse)',
-    V: 'a GNU volume header (tar --label)',
-    M: 'a GNU multi-volume continuation (tar --multi-volume)'
-};
-/**
- * Sits between gunzip and tar-stream. It bounds the inflated size, and keeps the few raw bytes
- * tar-stream has not yet confirmed, so that at each entry it can check what tar-stream skips
- * silently: zero blocks (the end-of-archive marker, after which GNU tar reads nothing more) and
- * type flags tar-stream cannot name. It parses nothing itself: every offset comes from
- * tar-stream.
- */
-class TarWatch extends external_node_stream_namespaceObject.Transform {
-    archive;
-    received;
-    newestMtime = 0;
-    inflated = 0;
-    position = 0;
-    /** Where the bytes tar-stream has not yet accounted for begin. */
-    keepFrom = 0;
-    held = [];
-    constructor(archive, received) {
-        super({ highWaterMark: 256 << 10 });
-        this.archive = archive;
-        this.received = received;
-    }
-    _transform(chunk, _enc, done) {
-        this.inflated += chunk.length;
-        const limit = INFLATE_FACTOR * this.received() + INFLATE_ALLOWANCE;
-        if (this.inflated > limit) {
-            done(new ActionError(`${this.archive.asset} inflates to more than ${INFLATE_FACTOR} × its compressed size plus ${bytes(INFLATE_ALLOWANCE)} (${bytes(this.inflated)} from ${bytes(this.received())}): a hook archive inflates about 1:1; refusing a damaged or hostile archive, nothing was kept`));
-            return;
-        }
-        this.held.push({ start: this.position, buf: chunk });
-        this.position += chunk.length;
-        this.trim();
-        done(null, chunk);
-    }
-    /**
-     * Called for each entry tar-stream emits, with the offset of its header. Throws when the entry
-     * lies beyond the end of the archive; returns why the entry is unsafe, if it is.
-     */
-    check(headerOffset, header) {
-        for (let at = this.keepFrom; at + BLOCK <= headerOffset; at += BLOCK) {
-            if (this.bytes(at, at + BLOCK).every(b => b === 0)) {
-                throw new ActionError(`${this.archive.asset} holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and never extracts it, so tools would read this archive differently; refusing it`);
-            }
-        }
-        let refusal;
-        if (header.type === null || header.type === undefined) {
-            const flag = String.fromCharCode(this.bytes(headerOffset + 156, headerOffset + 157)[0] ?? 0);
-            refusal = `entry ${JSON.stringify(header.name)} is ${RAW_TYPES[flag] ?? `of tar type ${JSON.stringify(flag)}, which is not a regular file`}`;
-        }
-        const data = header.type === 'directory' ? 0 : Math.ceil((header.size ?? 0) / BLOCK) * BLOCK;
-        this.keepFrom = headerOffset + BLOCK + data;
-        this.trim();
-        return refusal;
-    }
-    trim() {
-        while (this.held.length > 0) {
-            const first = this.held[0];
-            if (first.start + first.buf.length > this.keepFrom)
-                break;
-            this.held.shift();
-        }
-    }
-    bytes(from, to) {
-        const parts = [];
-        for (const { start, buf } of this.held) {
-            const a = Math.max(from, start);
-            const b = Math.min(to, start + buf.length);
-            if (a < b)
-                parts.push(buf.subarray(a - start, b - start));
-        }
-        return Buffer.concat(parts);
-    }
-}
-/**
- * Writes the entries of an archive that must hold only regular files at its root, refusing
- * anything else before it is written: hook archives never contain directories or links, so
- * anything else is damage or an attack. Every file is hashed as it is written, so its sha256
- * costs no second read.
- */
-function extractEntries(extractor, watch, archive, dir) {
-    const files = [];
-    const seen = new Set();
-    const unsafe = (what) => new ActionError(`${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`);
-    extractor.on('entry', (header, stream, next) => {
-        // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
-        // before reading it; the extractor fails the pipeline with the same error, so here it is only
-        // kept from escaping as an uncaught exception.
-        stream.on('error', () => undefined);
-        const handle = async () => {
-            const offset = stream.offset;
-            if (typeof offset !== 'number')
-                throw new Error('internal: tar-stream gave no entry offset');
-            const refusal = watch.check(offset, header);
-            if (refusal !== undefined)
-                throw unsafe(refusal);
-            const name = header.name.replace(/^(\.\/)+/, '');
-            if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
-                stream.resume();
-                return;
-            }
-            if (header.type !== 'file' && header.type !== 'contiguous-file') {
-                const link = header.linkname ? ` -> ${header.linkname}` : '';
-                throw unsafe(`entry ${JSON.stringify(header.name)} is a ${header.type}${link}`);
-            }
-            if (name.includes('/') || name === '..' || external_node_path_namespaceObject.isAbsolute(header.name)) {
-                throw unsafe(`entry ${JSON.stringify(header.name)} is not at the archive root`);
-            }
-            if (!SAFE_NAME.test(name)) {
-                throw unsafe(`entry ${JSON.stringify(header.name)} has characters outside A-Z a-z 0-9 . _ -`);
-            }
-            if (Buffer.byteLength(name) > NAME_MAX)
-                throw nameTooLong(archive, name);
-            if (name === RECORD || seen.has(name)) {
-                throw unsafe(`entry ${JSON.stringify(name)} appears twice or is reserved`);
-            }
-            const foreign = foreignStandardName(archive.id, name);
-            if (foreign !== undefined) {
-                throw new ActionError(`${archive.asset} carries ${name}, a standard name of ${foreign} boot files that the bundle makes itself: an archive may carry a standard name only as its own ${requiredFiles(archive.id).join(' or ')}; refusing it`);
-            }
-            seen.add(name);
-            let size = 0;
-            const file = external_node_path_namespaceObject.join(dir, name);
-            const out = await (0,promises_namespaceObject.open)(file, 'wx', 0o644).catch((err) => {
-                if (err.code === 'ENAMETOOLONG')
-                    throw nameTooLong(archive, name);
-                throw err;
-            });
-            // A failed write (a full disk) lets the entry drain rather than break off: breaking off
-            // would close the extractor without its error, and the cause would be lost.
-            let failed;
-            // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
-            // a hand-over to another thread too.
-            const append = appender(out);
-            const feed = new HashedFeed('sha256', bytes => failed === undefined ? append(bytes).catch((err) => (failed ??= err)) : undefined);
-            let sha256;
-            try {
-                try {
-                    for await (const chunk of stream) {
-                        if (failed !== undefined)
-                            continue;
-                        size += chunk.length;
-                        const full = feed.push(chunk);
-                        if (full)
-                            await full;
-                    }
-                    sha256 = await feed.digest();
-                }
-                catch (err) {
-                    feed.discard();
-                    throw err;
-                }
-            }
-            finally {
-                await out.close();
-            }
-            if (failed !== undefined)
-                throw failed;
-            // Read-only: the bundle links these files, so a later step writing to the bundle cannot
-            // silently change what the tool cache serves to the next run.
-            await (0,promises_namespaceObject.chmod)(file, 0o444);
-            files.push({ name, size, sha256 });
-            if (header.mtime)
-                watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime());
-        };
-        handle().then(() => next(), (err) => {
-            stream.resume();
-            next(err instanceof Error ? err : new Error(String(err)));
-        });
-    });
-    // Complete once the extraction pipeline has finished.
-    return files;
-}
-function nameTooLong(archive, name) {
-    return new ActionError(`${archive.asset} has an entry whose name is ${Buffer.byteLength(name)} bytes long (${JSON.stringify(name.slice(0, 32) + '…')}), too long for a file name on the runner (at most ${NAME_MAX}): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`);
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
@@ -16633,66 +15678,61 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: ./src/publish/image-plan.ts
-/**
- * The image format, planned without touching the disk: which layer each bundle entry becomes,
- * and each platform's image config. Everything here depends only on the bundle's names, link
- * targets and sizes and on the given annotations, so the same inputs give the same bytes.
- */
-const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
-/**
- * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
- * boot server serves arm machines too. Only the config's architecture differs, so that a
- * node of either architecture can pull and mount the image.
- */
-const IMAGE_PLATFORMS = [
-    { os: 'linux', architecture: 'amd64' },
-    { os: 'linux', architecture: 'arm64' }
-];
-function platformName(p) {
-    return `${p.os}/${p.architecture}`;
+;// CONCATENATED MODULE: ./src/util/format.ts
+/** Human figures for the log and the job summary. */
+function bytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB'];
+    let v = n;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+        v /= 1024;
+        u++;
+    }
+    return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
 }
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(2)} s`;
+}
+function rate(n, ms) {
+    return ms <= 0 ? 'n/a' : `${bytes((n * 1000) / ms)}/s`;
+}
+/**
+ * Runs `work` over `items` with at most `limit` in flight, keeping the input order. After the
+ * first failure nothing new starts, and it throws only once every started item has settled, so
+ * no download or extraction is still writing while the caller cleans up.
+ */
+async function mapLimit(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && failure === undefined) {
+            const i = next++;
+            try {
+                results[i] = await work(items[i]);
+            }
+            catch (err) {
+                failure ??= { err };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure)
+        throw failure.err;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/bundle/entry.ts
 /** Longest file name (NAME_MAX) of Linux file systems, in bytes. */
-const image_plan_NAME_MAX = 255;
-/** Each layer tarball is written, and given to oras, as `<bundle name>.tar`. */
+const NAME_MAX = 255;
+/**
+ * The image format (publish/image-plan.ts) writes each bundle entry, and gives it to oras, as
+ * `<bundle name>.tar`; known here so that extra-files refuses a name it cannot write before any
+ * download.
+ */
 const LAYER_FILE_SUFFIX = '.tar';
 /** The longest bundle name the image format can write: `<name>.tar` must be a file name. */
-const IMAGE_NAME_MAX = image_plan_NAME_MAX - LAYER_FILE_SUFFIX.length;
-const EPOCH = new Date(0);
-const FILE_MODE = 0o644;
-const LINK_MODE = 0o777;
-/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
-function planLayers(entries) {
-    return entries.map(e => ({
-        entry: e.name,
-        file: `${e.name}${LAYER_FILE_SUFFIX}`,
-        header: e.target === undefined
-            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
-            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
-    }));
-}
-function fixed(name) {
-    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
-}
-/**
- * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
- * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
- * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
- * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
- */
-function imageConfig(platform, diffIds, annotations) {
-    const labels = {};
-    for (const key of Object.keys(annotations).sort())
-        labels[key] = annotations[key];
-    return JSON.stringify({
-        created: annotations['org.opencontainers.image.created'],
-        architecture: platform.architecture,
-        os: platform.os,
-        config: { Labels: labels },
-        rootfs: { type: 'layers', diff_ids: diffIds }
-    });
-}
+const IMAGE_NAME_MAX = NAME_MAX - LAYER_FILE_SUFFIX.length;
 
 ;// CONCATENATED MODULE: ./src/bundle/extra-files.ts
 
@@ -16706,13 +15746,6 @@ function imageConfig(platform, diffIds, annotations) {
 
 
 
-/** The `extra-files` input: one glob pattern per line; blank lines and `#` comments skipped. */
-function parseExtraFilePatterns(text) {
-    return text
-        .split('\n')
-        .map(line => line.trim())
-        .filter(line => line !== '' && !line.startsWith('#'));
-}
 /**
  * Matches the patterns in the workspace and hashes every file, before anything is downloaded,
  * so that a typo, a collision or a file that cannot be served fails in seconds. Each include
@@ -17025,506 +16058,1001 @@ async function validateBundle(bundle) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/inputs/image.ts
-
-
-const OCI_LAYOUT_PREFIX = 'oci-layout:';
-// The distribution reference grammar (distribution/reference): lower-case path components
-// separated by '/', each made of alphanumerics joined by '.', '_', '__' or dashes.
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+|\[[0-9A-Fa-f:]+\]|[A-Za-z0-9-]+)(?::\d{1,5})?$/;
-/** Validates the `image` input: a registry repository without tag or digest, or oci-layout:<dir>. */
-function parseImage(value) {
-    const bad = (why) => new ActionError(`image ${JSON.stringify(value)} ${why}`);
-    if (value.startsWith(OCI_LAYOUT_PREFIX)) {
-        const dir = value.slice(OCI_LAYOUT_PREFIX.length);
-        if (dir === '')
-            throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci');
-        // oras splits its first argument at "," (tags) before anything else, and a layout reference
-        // <dir>[:tag|@digest] at the last "@", else the last ":" (cmd/oras/internal/option/target.go):
-        // a directory holding any of them is written somewhere else, or read with a reference nobody
-        // gave. What oras receives is the absolute path, so the working directory counts too.
-        const absolute = external_node_path_namespaceObject.resolve(dir);
-        const mark = [',', '@', ':'].find(m => absolute.includes(m));
-        if (mark !== undefined) {
-            const where = absolute === dir ? '' : ` (absolute path ${JSON.stringify(absolute)})`;
-            throw bad(`names a directory${where} with "${mark}", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`);
-        }
-        return { kind: 'oci-layout', dir, name: value };
-    }
-    if (/^[a-z]+:\/\//i.test(value)) {
-        throw bad('must not have a scheme: use registry/repository, e.g. ghcr.io/owner/hook-images');
-    }
-    if (value.includes('@')) {
-        throw bad('must not contain a digest: give the repository only, e.g. ghcr.io/owner/hook-images');
-    }
-    const slash = value.indexOf('/');
-    const registry = slash < 0 ? '' : value.slice(0, slash);
-    const repository = slash < 0 ? value : value.slice(slash + 1);
-    const looksLikeHost = registry.includes('.') || registry.includes(':') || registry === 'localhost';
-    if (!looksLikeHost || !HOST.test(registry)) {
-        throw bad('must start with a registry host: use registry/repository, e.g. ghcr.io/owner/hook-images');
-    }
-    const last = repository.split('/').pop() ?? '';
-    if (last.includes(':')) {
-        throw bad('must not contain a tag: give the repository only and set tags through the tags input');
-    }
-    const components = repository.split('/');
-    if (repository === '' || components.some(c => !PATH_COMPONENT.test(c))) {
-        const hint = repository !== repository.toLowerCase()
-            ? ` (try ${registry}/${repository.toLowerCase()})`
-            : '';
-        throw bad(`has an invalid repository path: lower-case letters, digits and single separators (. _ __ -) between "/"-separated parts${hint}`);
-    }
-    if (value.length > 255)
-        throw bad('is longer than 255 characters');
-    return { kind: 'registry', registry, repository, name: `${registry}/${repository}` };
-}
-/** How oras names one tag of the target on its command line and in its output. */
-function reference(image, tag) {
-    return image.kind === 'registry' ? `${image.name}:${tag}` : `${image.dir}:${tag}`;
-}
-
-;// CONCATENATED MODULE: ./src/publish/plan.ts
-
-
-const LINK_ANNOTATION = 'org.tinkerbell.hook.link';
-const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant';
-/** What the skip-published check compares, and nothing else. */
-const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs';
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/util/display-url.ts
 /**
- * Bumped whenever the code changes what is pushed for the same inputs (file order, media
- * types, annotations, links...), so that a bundle an older layout pushed is never skipped.
+ * A URL as every message and log line shows it: scheme, host, port and path only. The user
+ * info (a mirror's user:password@), the query (a token, a pre-signed URL's signature) and the
+ * fragment may carry secrets, and a refused or failing URL is printed before anyone could mask
+ * them; what is left still says which server and which file.
  */
-const LAYOUT = '1';
-const plan_ALL_SUFFIX = '-all';
-// The OCI distribution spec's tag grammar.
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-function checkTag(tag, source) {
-    if (!TAG.test(tag)) {
-        throw new ActionError(`${source} ${JSON.stringify(tag)} is not a valid tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`);
+function displayUrl(url) {
+    try {
+        const u = typeof url === 'string' ? new URL(url) : url;
+        return `${u.protocol}//${u.host}${u.pathname}`;
     }
-    return tag;
+    catch {
+        // Not a URL: cut at the first "?" or "#" and drop anything up to an "@" in the authority.
+        return String(url)
+            .replace(/[?#][\s\S]*$/, '')
+            .replace(/^([^/]*\/\/)[^/]*@/, '$1');
+    }
 }
-/** The `tags` input: comma or newline separated. */
-function parseTagList(text) {
-    return text
-        .split(/[,\n]/)
-        .map(t => t.trim())
-        .filter(t => t !== '')
-        .map(t => checkTag(t, 'tag'));
-}
+
+;// CONCATENATED MODULE: ./src/download/redirects.ts
+
+
 /**
- * The tag set of the original publish workflow: `<version>-<variant>`; lts is also the bare
- * version, lts-all also `<version>-all`; `latest` repeats the scheme with the word latest.
+ * Redirects followed per attempt. Release assets take one or two (github.com to its object
+ * store); curl and browsers stop at 20 or so, @actions/http-client at 50. A chain past 10 is a
+ * loop or a misconfigured mirror, and each hop is a request: say so early.
  */
-function planTags(version, variant, latest, extra) {
-    const prefixes = latest ? [version, 'latest'] : [version];
-    const tags = [];
-    for (const prefix of prefixes) {
-        tags.push(`${prefix}-${variant}`);
-        if (variant === 'lts')
-            tags.push(prefix);
-        if (variant === `lts${plan_ALL_SUFFIX}`)
-            tags.push(`${prefix}${plan_ALL_SUFFIX}`);
-    }
-    tags.push(...extra);
-    return [...new Set(tags.map(t => checkTag(t, 'computed tag')))];
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+function redirected(url, current) {
+    return current === url ? undefined : current;
 }
-/** The `annotations` input: one `key=value` per line, blank lines ignored. */
-function parseAnnotations(text) {
-    const out = {};
-    text.split('\n').forEach((raw, i) => {
-        const line = raw.trim();
-        if (line === '')
-            return;
-        const eq = line.indexOf('=');
-        const key = eq < 0 ? '' : line.slice(0, eq).trim();
-        if (eq < 0 || key === '' || /\s/.test(key)) {
-            throw new ActionError(`annotations line ${i + 1} ${JSON.stringify(line)} is not key=value (one annotation per line, e.g. org.opencontainers.image.vendor=ACME)`);
-        }
-        out[key] = line.slice(eq + 1).trim();
+/** The URL a Location leads to, resolved against the URL that answered; only http(s). */
+function redirectTarget(from, location, what) {
+    let next;
+    try {
+        next = new URL(location, from);
+    }
+    catch {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${JSON.stringify(displayUrl(location))}, which is not a URL; the server is misconfigured`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, which is not http(s); refusing to follow it`);
+    }
+    if (new URL(from).protocol === 'https:' && next.protocol === 'http:') {
+        throw new ActionError(`${what}: ${displayUrl(from)} redirects to ${displayUrl(next)}, from https to plain http; refusing the downgrade, use an https mirror`);
+    }
+    return next.href;
+}
+
+;// CONCATENATED MODULE: ./src/download/request.ts
+
+
+
+
+const USER_AGENT = 'hook-bundle-action';
+/**
+ * Connect timeout: a host that does not take the connection (a firewall dropping packets, a
+ * machine that is down) would otherwise hold an attempt until the kernel gives up, about two
+ * minutes on Linux. A server a runner can use connects within a second or two, even across
+ * continents; 15 s leaves room for a slow proxy or a busy runner and still fails an attempt
+ * quickly.
+ */
+const CONNECT_TIMEOUT_SECONDS = 15;
+/**
+ * Stall limit: an attempt that receives no byte for this long (no response once connected, or a
+ * body that stops) has failed and is retried, instead of waiting out download-timeout (15 min
+ * by default). GitHub's CDN and common mirrors answer in well under a second and never pause a
+ * healthy transfer for tens of seconds; 30 s is long enough not to abandon a slow but moving
+ * download, short enough that three stalled attempts cost minutes, not the step's timeout. Time
+ * in which this process itself is not reading (its disk or CPU behind) does not count.
+ */
+const STALL_SECONDS = 30;
+/** An answer that is not 200: retried when the server may recover (5xx, 408, 429). */
+class HttpStatusError extends Error {
+    status;
+    redirectedTo;
+    noLocation;
+    constructor(status, 
+    /** Where the answer came from, when redirects led away from the URL asked for. */
+    redirectedTo, noLocation = false) {
+        super(`Unexpected HTTP response: ${status}`);
+        this.status = status;
+        this.redirectedTo = redirectedTo;
+        this.noLocation = noLocation;
+    }
+}
+/** The response body broke or ended short: the bytes are incomplete, another attempt may not be. */
+class TransferError extends Error {
+}
+/** How many seconds a setting is, with the tests' override (read from globalThis, as below). */
+function testSeconds(key, fallback) {
+    const value = globalThis[key];
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+const stallSeconds = () => testSeconds('TEST_HOOK_BUNDLE_STALL_SECONDS', STALL_SECONDS);
+const connectSeconds = () => testSeconds('TEST_HOOK_BUNDLE_CONNECT_SECONDS', CONNECT_TIMEOUT_SECONDS);
+/**
+ * One GET with its own client: disposing it destroys its sockets, which is how a timeout ends a
+ * request still waiting for its headers. Resolves once the response headers are in.
+ */
+async function request(url, authorization, signal, what) {
+    const connectMs = connectSeconds() * 1000;
+    // http.request's `timeout` counts from the socket's creation, so it bounds the connect; once
+    // connected, http-client replaces it with socketTimeout, which bounds the wait for the headers.
+    const connectTimeout = {
+        prepareRequest: options => void (options.timeout = connectMs),
+        canHandleAuthentication: () => false,
+        handleAuthentication: () => Promise.reject(new Error('not supported'))
+    };
+    const client = new lib_HttpClient(USER_AGENT, [connectTimeout], {
+        allowRetries: false,
+        allowRedirects: false,
+        keepAlive: false,
+        socketTimeout: stallSeconds() * 1000
     });
-    return out;
-}
-function planAnnotations(f) {
-    return {
-        'org.opencontainers.image.source': `https://github.com/${f.hookRepository}`,
-        'org.opencontainers.image.version': f.version,
-        'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${f.variant}, from ${f.hookRepository} ${f.version}`,
-        'org.opencontainers.image.created': f.created,
-        [VARIANT_ANNOTATION]: f.variant,
-        ...f.extra,
-        ...f.provenance
+    let message;
+    const abort = () => {
+        client.dispose();
+        message?.destroy(new TransferError('aborted by download-timeout'));
     };
-}
-/**
- * The provenance annotations every pushed bundle carries (decision 1): what it was built from,
- * and `inputs`, the sha256 of a canonical JSON of everything that shapes its bytes. Two runs
- * with the same `inputs` push the same bytes, so the skip-published check compares it alone.
- */
-function planProvenance(f) {
-    const sources = sortKeys(Object.fromEntries(f.sources.map(s => [s.asset, s.sha512])));
-    const shaping = {
-        layout: LAYOUT,
-        format: f.format,
-        variant: f.variant,
-        hookRepository: f.hookRepository,
-        release: f.release,
-        sources,
-        ...(f.format === 'artifact' ? { artifactType: f.artifactType ?? '' } : {}),
-        annotations: f.annotations,
-        created: f.created,
-        iso: f.iso,
-        extraFiles: f.extraFiles,
-        oras: f.orasVersion
+    signal.addEventListener('abort', abort, { once: true });
+    const close = () => {
+        signal.removeEventListener('abort', abort);
+        message?.destroy();
+        client.dispose();
     };
-    const digest = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(canonicalJson(shaping)).digest('hex');
-    return {
-        [VARIANT_ANNOTATION]: f.variant,
-        'org.tinkerbell.hook.format': f.format,
-        'org.tinkerbell.hook.layout': LAYOUT,
-        'org.tinkerbell.hook.sources': JSON.stringify(sources),
-        [INPUTS_ANNOTATION]: `sha256:${digest}`
-    };
-}
-function sortKeys(o) {
-    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-/** JSON with every object's keys sorted and no spaces: one text for one value. */
-function canonicalJson(value) {
-    if (Array.isArray(value))
-        return `[${value.map(canonicalJson).join(',')}]`;
-    if (value !== null && typeof value === 'object') {
-        const entries = Object.entries(sortKeys(value));
-        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    try {
+        if (signal.aborted)
+            throw new TransferError('aborted by download-timeout');
+        core_debug(`Downloading ${displayUrl(url)}`);
+        const headers = authorization ? { authorization } : {};
+        const response = await client.get(url, headers).catch((err) => {
+            throw requestFailure(err, url, what);
+        });
+        message = response.message;
+        return { message, close };
     }
-    return JSON.stringify(value);
+    catch (err) {
+        close();
+        throw err;
+    }
+}
+/** Why a request got no response, as one retryable or final error. */
+function requestFailure(err, url, what) {
+    const e = err;
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
+        // Retrying cannot make a name resolve within this step: fail at once, naming the name (the
+        // proxy's, when it is the proxy that does not resolve).
+        const host = e.hostname ?? new URL(url).hostname;
+        return new ActionError(`could not download ${what} from ${displayUrl(url)}: the host name ${host} does not resolve (${e.code}); check the URL's host name and the runner's DNS`);
+    }
+    // http-client's own timeout error names the request path, query included: not shown.
+    if (e instanceof Error && e.message.startsWith('Request timeout')) {
+        return new TransferError(`no answer from ${new URL(url).host} (no connection within ${connectSeconds()} s, or no response within ${stallSeconds()} s of connecting)`);
+    }
+    return new TransferError(describeError(err), { cause: err });
 }
 /**
- * Layer media types. Kernels and initramfs images are opaque bytes to a registry; the dtbs
- * tarball is gzip and is labelled so, so that nothing mistakes it for an image layer to unpack.
+ * Fails the body with a TransferError once no byte arrived for the stall limit while this
+ * process was waiting for one. Time the body sat unread here (the consumer behind: the socket
+ * paused, bytes buffered) is not a stall. Returns the function that stops watching.
  */
-function mediaTypeFor(name) {
-    return name.endsWith('.tar.gz') ? 'application/gzip' : 'application/octet-stream';
-}
-/** The --annotation-file content: manifest annotations plus the link marker on link layers. */
-function annotationFile(manifest, entries) {
-    const file = { $manifest: manifest };
-    for (const e of entries)
-        if (e.target !== undefined)
-            file[e.name] = { [LINK_ANNOTATION]: e.target };
-    return file;
-}
-
-;// CONCATENATED MODULE: ./src/inputs/rfc3339.ts
-/**
- * RFC 3339 as oras 1.3.2 reads `org.opencontainers.image.created`: oras-go's
- * ensureAnnotationCreated calls Go's `time.Parse(time.RFC3339, value)`. That parser is both
- * stricter than the RFC (upper-case `T` and `Z` only, a real calendar date, no leap second) and
- * looser (a one-digit hour, a comma before the fraction, offsets up to ±24:60), so a value is
- * checked against Go's rules here rather than against `Date.parse`, which rolls Feb 30 over into
- * March and accepts what oras refuses after every archive was downloaded.
- */
-const GO_RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
-/** What is accepted, for error messages. */
-const RFC3339_FORM = 'YYYY-MM-DDThh:mm:ss[.fraction] then Z or ±hh:mm, upper-case T and Z, a real calendar date, e.g. 2024-05-01T12:00:00Z';
-function isOrasRfc3339(value) {
-    const m = GO_RFC3339.exec(value);
-    if (!m)
-        return false;
-    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-    const offsetHour = m[7] === undefined ? 0 : Number(m[7]);
-    const offsetMinute = m[8] === undefined ? 0 : Number(m[8]);
-    return (month >= 1 &&
-        month <= 12 &&
-        day >= 1 &&
-        day <= daysIn(month, year) &&
-        hour <= 23 &&
-        minute <= 59 &&
-        second <= 59 &&
-        // Go compares offsets with > rather than >=: "some people do write offsets of 24 hours".
-        offsetHour <= 24 &&
-        offsetMinute <= 60);
-}
-/**
- * What containerd accepts in an image config's `created`: Go's JSON decoding of time.Time is
- * strict RFC 3339 (time.parseStrictRFC3339), which refuses the leniencies time.Parse allows: a
- * one-digit hour, a comma before the fraction, an offset of 24 hours or 60 minutes.
- */
-function isStrictRfc3339(value) {
-    const m = GO_RFC3339.exec(value);
-    return (m !== null &&
-        isOrasRfc3339(value) &&
-        m[4].length === 2 &&
-        !value.includes(',') &&
-        (m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59)));
-}
-function daysIn(month, year) {
-    if (month === 2)
-        return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-    return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-// The years RFC 3339 (and so oras) can write: four digits.
-const FIRST_MS = Date.parse('0000-01-01T00:00:00Z');
-const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
-/**
- * Second precision in UTC, as oras writes `created` itself; undefined for a time that RFC 3339
- * cannot write (before year 0, after 9999, or not a time at all), where `toISOString` would
- * throw a bare "Invalid time value" or write a six-digit year that oras refuses.
- */
-function formatRfc3339(ms) {
-    if (!Number.isFinite(ms) || ms < FIRST_MS || ms > LAST_MS)
-        return undefined;
-    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-;// CONCATENATED MODULE: ./src/inputs/inputs.ts
-
-
-
-
-
-
-
-const DEFAULT_ORAS_VERSION = '1.3.4';
-/** `manifest index create` (format: image) came in 1.3.0; `--format json` in 1.2.0. */
-const MINIMUM_ORAS_VERSION = '1.3.0';
-const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar';
-const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook';
-const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900;
-// Node timers hold a signed 32-bit count of milliseconds; a longer delay fires at once.
-const MAX_DOWNLOAD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
-// 9999-12-31T23:59:59Z: RFC 3339 writes four-digit years only.
-const MAX_SOURCE_DATE_EPOCH = 253402300799;
-const CREATED_ANNOTATION = 'org.opencontainers.image.created';
-const BUNDLE_FORMATS = ['artifact', 'image'];
-/**
- * Reads and checks every input before anything touches the network, so that a typo fails in
- * milliseconds with one line instead of after a download. The runner fills defaults from
- * action.yml; the same defaults are applied here for runs without a runner (local script, tests).
- */
-function parseInputs(read, env) {
-    const get = (name, fallback = '') => {
-        const value = read(name).trim();
-        return value === '' ? fallback : value;
-    };
-    const hookVersion = get('hook-version');
-    if (hookVersion === '') {
-        throw new ActionError('hook-version is required: a release tag such as v0.11.1, latest or newest');
-    }
-    if (!['latest', 'newest'].includes(hookVersion) && !isReleaseTag(hookVersion)) {
-        throw new ActionError(`hook-version ${JSON.stringify(hookVersion)} is not a hook release: use a tag such as v0.11.1, latest (the rolling build) or newest (the highest vX.Y.Z tag)`);
-    }
-    const variant = get('variant');
-    if (variant !== '' && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(variant)) {
-        throw new ActionError(`variant ${JSON.stringify(variant)} is not a variant name: use lower-case letters, digits and "-", e.g. lts, armbian-bcm2711, lts-all (leave it empty to list the variants)`);
-    }
-    const hookRepository = get('hook-repository', DEFAULT_HOOK_REPOSITORY);
-    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(hookRepository)) {
-        throw new ActionError(`hook-repository ${JSON.stringify(hookRepository)} is not owner/name, e.g. tinkerbell/hook`);
-    }
-    const download = parseDownloadUrl(get('download-url', `https://github.com/${hookRepository}/releases/download`));
-    const push = parseBoolean('push', get('push', 'true'));
-    const latest = parseBoolean('latest', get('latest', 'false'));
-    const iso = parseBoolean('iso', get('iso', 'false'));
-    const skipPublished = parseBoolean('skip-published', get('skip-published', 'true'));
-    const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'));
-    const willPush = push && variant !== '';
-    let image;
-    const imageInput = get('image');
-    if (imageInput !== '') {
-        image = parseImage(imageInput);
-    }
-    else if (willPush) {
-        const repository = env['GITHUB_REPOSITORY'] ?? '';
-        if (repository === '') {
-            throw new ActionError('image is empty and GITHUB_REPOSITORY is not set: set image to a repository such as ghcr.io/owner/hook-images or oci-layout:<dir>');
+function watchStalls(message) {
+    const socket = message.socket;
+    const seconds = stallSeconds();
+    // http-client's idle timeout would only half-close the socket; the watch below replaces it.
+    socket.setTimeout(0);
+    const timer = setTimeout(function check() {
+        if (message.readableLength > 0 || socket.isPaused()) {
+            timer.refresh();
+            return;
         }
-        // GHCR refuses upper case, and forks are often named with it.
-        image = parseImage(`ghcr.io/${repository.toLowerCase()}`);
+        message.destroy(new TransferError(`no data for ${seconds} s (the stall limit)`));
+    }, seconds * 1000);
+    timer.unref();
+    const touch = () => void timer.refresh();
+    socket.on('data', touch);
+    return () => {
+        clearTimeout(timer);
+        socket.off('data', touch);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/download/fetch-body.ts
+
+
+
+
+
+// tool-cache's policy for downloadTool (ACTIONS-RUNTIME.md), kept for every download here.
+const MAX_ATTEMPTS = 3;
+const RETRY_MIN_SECONDS = 10;
+const RETRY_MAX_SECONDS = 20;
+/**
+ * GETs `url` with @actions/http-client (which honours https_proxy / no_proxy) and hands the body
+ * to `consume` as it arrives, so it can be hashed, inflated and extracted in one pass with no
+ * copy on disk. Redirects are followed here, not by the client (see fetchOnce). Retries as
+ * tool-cache does, and turns every failure into one line naming the URL (as displayUrl shows it).
+ */
+async function fetchBody(url, opts, consume) {
+    const deadline = new AbortController();
+    let timer;
+    if (opts.timeoutMs > 0) {
+        // A stalled server would otherwise hold the step until the job's own timeout.
+        timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+        timer.unref();
     }
-    const orasVersion = get('oras-version', DEFAULT_ORAS_VERSION).replace(/^v/, '');
-    if (node_modules_semver.valid(orasVersion) === null || node_modules_semver.clean(orasVersion) !== orasVersion) {
-        throw new ActionError(`oras-version ${JSON.stringify(orasVersion)} is not a release version such as ${DEFAULT_ORAS_VERSION}`);
-    }
-    if (node_modules_semver.lt(orasVersion, MINIMUM_ORAS_VERSION)) {
-        throw new ActionError(`oras-version ${orasVersion} is too old: the action needs ${MINIMUM_ORAS_VERSION} or newer (\`manifest index create\` came in 1.3.0, \`--format json\` in 1.2.0); use ${DEFAULT_ORAS_VERSION}, the default`);
-    }
-    const orasUrl = get('oras-url');
-    const orasChecksum = get('oras-checksum').toLowerCase();
-    if ((orasUrl === '') !== (orasChecksum === '')) {
-        throw new ActionError('oras-url and oras-checksum go together: give both (the archive URL and its sha256) or neither');
-    }
-    if (orasUrl !== '')
-        checkHttpUrl('oras-url', orasUrl);
-    if (orasChecksum !== '' && !/^[0-9a-f]{64}$/.test(orasChecksum)) {
-        throw new ActionError('oras-checksum must be the 64 hex digits of the archive sha256');
-    }
-    const timeout = get('download-timeout', String(DEFAULT_DOWNLOAD_TIMEOUT_SECONDS));
-    if (!/^\d+$/.test(timeout)) {
-        throw new ActionError(`download-timeout ${JSON.stringify(timeout)} is not a whole number of seconds (0: no limit)`);
-    }
-    if (Number(timeout) > MAX_DOWNLOAD_TIMEOUT_SECONDS) {
-        throw new ActionError(`download-timeout ${timeout} is more than ${MAX_DOWNLOAD_TIMEOUT_SECONDS} seconds (about 24 days), the longest a timer can wait: give fewer seconds, or 0 for no limit`);
-    }
-    const artifactType = get('artifact-type', DEFAULT_ARTIFACT_TYPE);
-    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(artifactType)) {
-        throw new ActionError(`artifact-type ${JSON.stringify(artifactType)} is not a media type such as ${DEFAULT_ARTIFACT_TYPE}`);
-    }
-    const annotations = parseAnnotations(get('annotations'));
-    const createdAnnotation = annotations[CREATED_ANNOTATION];
-    if (createdAnnotation !== undefined && !isOrasRfc3339(createdAnnotation)) {
-        throw new ActionError(`annotations: ${CREATED_ANNOTATION} ${JSON.stringify(createdAnnotation)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
-    }
-    const password = read('password');
-    const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '');
-    const format = get('format', 'artifact');
-    if (!BUNDLE_FORMATS.includes(format)) {
-        throw new ActionError(`format ${JSON.stringify(format)} is not a bundle format: use artifact (an OCI artifact for oras pull) or image (an OCI image index that containerd and Kubernetes image volumes mount)`);
-    }
-    const created = parseCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? '');
-    if (format === 'image') {
-        // The image config carries created too, and containerd reads it more strictly than oras.
-        for (const [what, value] of [
-            ['created', created],
-            [`annotations: ${CREATED_ANNOTATION}`, createdAnnotation]
-        ]) {
-            if (value !== undefined && !isStrictRfc3339(value)) {
-                throw new ActionError(`${what} ${JSON.stringify(value)} is read by oras but not by containerd, which reads the image config's created as strict RFC 3339 (format: image): use a two-digit hour, "." before a fraction and an offset within ±23:59, e.g. 2024-05-01T12:00:00Z`);
+    try {
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await fetchOnce(url, opts, consume, deadline.signal);
+            }
+            catch (err) {
+                if (deadline.signal.aborted)
+                    throw timedOut(url, opts);
+                if (!retryable(err) || attempt >= MAX_ATTEMPTS)
+                    throw explain(err, url, opts.what, attempt);
+                info(`${opts.what}: ${describeError(err)}`);
+                const wait = backoffSeconds();
+                info(`Waiting ${wait} seconds before trying again`);
+                await sleep(wait * 1000, deadline.signal);
+                if (deadline.signal.aborted)
+                    throw timedOut(url, opts);
             }
         }
     }
-    return {
-        hookVersion,
-        variant,
-        hookRepository,
-        downloadUrl: download.url,
-        ...(download.authorization === undefined
-            ? {}
-            : { downloadAuthorization: download.authorization }),
-        bundleDir: get('bundle-dir'),
-        push,
-        skipPublished,
-        image,
-        extraTags: parseTagList(get('tags')),
-        latest,
-        iso,
-        username: get('username', env['GITHUB_ACTOR'] ?? ''),
-        password,
-        plainHttp,
-        annotations,
-        artifactType,
-        format: format,
-        created,
-        oras: orasUrl === ''
-            ? { version: orasVersion }
-            : { version: orasVersion, url: orasUrl, checksum: orasChecksum },
-        githubToken,
-        downloadTimeoutMs: Number(timeout) * 1000,
-        extraFiles: parseExtraFilePatterns(get('extra-files')),
-        secrets: [password, githubToken, ...download.secrets].filter(s => s !== '')
-    };
-}
-function isReleaseTag(tag) {
-    return /^v\d/.test(tag) && node_modules_semver.valid(tag.slice(1)) !== null && tag.length <= 64;
-}
-function parseBoolean(name, value) {
-    if (/^(true|True|TRUE)$/.test(value))
-        return true;
-    if (/^(false|False|FALSE)$/.test(value))
-        return false;
-    throw new ActionError(`${name} must be true or false, got ${JSON.stringify(value)}`);
-}
-/** An explicit `created` wins over SOURCE_DATE_EPOCH; both absent means derive from content. */
-function parseCreated(created, sourceDateEpoch) {
-    if (created !== '') {
-        if (!isOrasRfc3339(created)) {
-            throw new ActionError(`created ${JSON.stringify(created)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
-        }
-        return created;
+    finally {
+        clearTimeout(timer);
     }
-    const epoch = sourceDateEpoch.trim();
-    if (epoch !== '') {
-        if (!/^\d+$/.test(epoch)) {
-            throw new ActionError(`SOURCE_DATE_EPOCH ${JSON.stringify(epoch)} is not a whole number of seconds since 1970`);
-        }
-        if (Number(epoch) > MAX_SOURCE_DATE_EPOCH) {
-            throw new ActionError(`SOURCE_DATE_EPOCH ${epoch} is after 9999-12-31T23:59:59Z (${MAX_SOURCE_DATE_EPOCH}), the last time RFC 3339 can write: give a smaller number of seconds since 1970`);
-        }
-        return rfc3339(new Date(Number(epoch) * 1000));
-    }
-    return undefined;
 }
 /**
- * `created` derived from the newest file time inside the archives, second precision in UTC as
- * oras writes it. A time RFC 3339 cannot write (an archive entry dated past 9999, or a tar time
- * field JavaScript cannot hold) is refused by name instead of a bare "Invalid time value".
+ * One attempt: the request, each redirect followed as a new request, then the body.
+ *
+ * @actions/http-client follows redirects itself, but (as of 4.0) it reads each redirect's whole
+ * body into memory first, with no bound and beyond the reach of a timeout (a stalled or endless
+ * redirect body left the process hanging on a promise that never settles), resolves no relative
+ * Location, and keeps the Authorization header on another port or scheme of the same host name.
+ * So redirects are followed here: a redirect's body is never read, a Location is resolved
+ * against the URL that answered (RFC 9110), https is never downgraded to http, the credentials
+ * go only to the origin (scheme, host and port) they were given for, as curl does since
+ * CVE-2022-27776, and the chain stops after MAX_REDIRECTS.
  */
-function rfc3339(date) {
-    const text = formatRfc3339(date.getTime());
-    if (text === undefined) {
-        const when = Number.isNaN(date.getTime())
-            ? 'not a valid time'
-            : `${date.getTime() / 1000} s since 1970`;
-        throw new ActionError(`the newest file time inside the archives (${when}) is outside the years 0000 to 9999 that RFC 3339 can write, so created cannot be derived from it: set created (e.g. 2024-05-01T12:00:00Z) or SOURCE_DATE_EPOCH`);
-    }
-    return text;
-}
-/**
- * download-url is a base that asset paths are appended to, so a query or fragment would end up
- * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
- * no URL that is printed, or kept in an error, carries them. Refusals show the URL as displayUrl
- * does: without its user info, query and fragment, which may hold a secret (`?token=…`).
- */
-function parseDownloadUrl(value) {
-    const url = checkHttpUrl('download-url', value);
-    for (const [mark, what] of [
-        ['?', 'a query string'],
-        ['#', 'a fragment']
-    ]) {
-        if (value.includes(mark)) {
-            throw new ActionError(`download-url ${JSON.stringify(displayUrl(value))} has ${what} (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`);
-        }
-    }
-    if (url.username === '' && url.password === '') {
-        return { url: value.replace(/\/+$/, ''), secrets: [] };
-    }
-    const decode = (s) => {
+async function fetchOnce(url, opts, consume, signal) {
+    const origin = new URL(url).origin;
+    let current = url;
+    for (let redirects = 0;; redirects++) {
+        const authorization = new URL(current).origin === origin ? opts.authorization : undefined;
+        const { message, close } = await request(current, authorization, signal, opts.what);
         try {
-            return decodeURIComponent(s);
+            const status = message.statusCode ?? 0;
+            if (REDIRECT_STATUSES.has(status)) {
+                const location = message.headers.location;
+                // Never read: closing the connection is the only bound on what a redirect may send.
+                message.destroy();
+                if (location === undefined)
+                    throw new HttpStatusError(status, redirected(url, current), true);
+                const next = redirectTarget(current, location, opts.what);
+                if (redirects >= MAX_REDIRECTS) {
+                    throw new ActionError(`${opts.what}: too many redirects from ${displayUrl(url)} (more than ${MAX_REDIRECTS}, the last to ${displayUrl(next)}); the server redirects in a loop or too deep, check the URL`);
+                }
+                core_debug(`${displayUrl(current)} redirects (HTTP ${status}) to ${displayUrl(next)}`);
+                current = next;
+                continue;
+            }
+            if (status !== 200) {
+                message.resume();
+                throw new HttpStatusError(status, redirected(url, current));
+            }
+            // Node ends a body shorter than its Content-Length with an error, which lands here.
+            let broken;
+            message.on('error', err => (broken ??= err));
+            const unwatch = watchStalls(message);
+            try {
+                return await consume(message);
+            }
+            catch (err) {
+                // The consumer's own verdicts (ActionError) stand; anything else that failed while the
+                // body broke under it was caused by the transfer, and another attempt may succeed.
+                if (broken && !(err instanceof ActionError))
+                    throw new TransferError(describeError(broken), { cause: broken });
+                throw err;
+            }
+            finally {
+                unwatch();
+            }
         }
-        catch {
-            return s;
+        finally {
+            close();
         }
+    }
+}
+function retryable(err) {
+    if (err instanceof HttpStatusError)
+        return err.status >= 500 || err.status === 408 || err.status === 429;
+    return err instanceof TransferError;
+}
+/** tool-cache reads its test overrides from globalThis, not the environment: so does this. */
+function backoffSeconds() {
+    const setting = (key, fallback) => {
+        const value = globalThis[key];
+        return typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
     };
-    // Masked as written in the URL and as decoded: either form could be printed.
-    const written = [url.username, url.password];
-    const username = decode(url.username);
-    const password = decode(url.password);
-    const basic = Buffer.from(`${username}:${password}`).toString('base64');
-    url.username = '';
-    url.password = '';
-    return {
-        url: url.href.replace(/\/+$/, ''),
-        authorization: `Basic ${basic}`,
-        secrets: [username, password, ...written, basic]
+    const min = setting('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', RETRY_MIN_SECONDS);
+    const max = Math.max(min, setting('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', RETRY_MAX_SECONDS));
+    return min + Math.floor(Math.random() * (max - min + 1));
+}
+function sleep(ms, signal) {
+    return new Promise(resolve => {
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+function timedOut(url, opts) {
+    return new ActionError(`downloading ${opts.what} from ${displayUrl(url)} took longer than download-timeout (${opts.timeoutMs / 1000} s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`);
+}
+function explain(err, url, what, attempts) {
+    if (err instanceof ActionError)
+        return err;
+    const shown = displayUrl(url);
+    if (err instanceof HttpStatusError) {
+        const status = err.status;
+        const where = err.redirectedTo === undefined
+            ? shown
+            : `${shown} (redirected to ${displayUrl(err.redirectedTo)})`;
+        if (status === 404) {
+            return new ActionError(`${what} not found: ${where} answered HTTP 404; check the version, the repository and download-url`);
+        }
+        if (status === 401 || status === 403) {
+            return new ActionError(`${what}: ${where} answered HTTP ${status} (access denied or rate limited); check download-url and its access, or retry later`);
+        }
+        if (status === 429) {
+            return new ActionError(`${what}: ${where} answered HTTP 429 (rate limited) after ${attempts} attempts; retry later or use a mirror`);
+        }
+        if (status >= 500 || status === 408) {
+            return new ActionError(`${what}: ${where} answered HTTP ${status} after ${attempts} attempts; the server is failing, retry later`);
+        }
+        if (err.noLocation) {
+            return new ActionError(`${what}: ${where} answered HTTP ${status}, a redirect without a Location; the server is misconfigured`);
+        }
+        return new ActionError(`${what}: ${where} answered HTTP ${status}; expected 200`);
+    }
+    if (err instanceof TransferError) {
+        return new ActionError(`could not download ${what} from ${shown} after ${attempts} attempts: ${describeError(err)}`, { cause: err });
+    }
+    return new ActionError(`could not download ${what} from ${shown}: ${describeError(err)}`, {
+        cause: err
+    });
+}
+
+;// CONCATENATED MODULE: ./src/download/download.ts
+
+
+
+
+
+
+
+
+
+/**
+ * Downloads to a new file in RUNNER_TEMP (for small files, and for what must be on disk whole:
+ * checksum files, the oras archive, ISOs), optionally hashing the bytes on their way to disk.
+ * A failed or abandoned attempt leaves no file behind.
+ */
+async function downloadFile(url, opts) {
+    const dir = opts.dir ?? process.env['RUNNER_TEMP'] ?? '';
+    return fetchBody(url, opts, async (body) => {
+        const file = external_node_path_namespaceObject.join(dir, (0,external_node_crypto_namespaceObject.randomUUID)());
+        const hash = opts.hash ? (0,external_node_crypto_namespaceObject.createHash)(opts.hash) : undefined;
+        let size = 0;
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, async function* (source) {
+                for await (const chunk of source) {
+                    hash?.update(chunk);
+                    size += chunk.length;
+                    yield chunk;
+                }
+            }, (0,external_node_fs_namespaceObject.createWriteStream)(file, { flags: 'wx' }));
+        }
+        catch (err) {
+            await (0,promises_namespaceObject.rm)(file, { force: true });
+            throw writeFailure(err, file, opts.what);
+        }
+        return hash ? { file, size, digest: hash.digest('hex') } : { file, size };
+    });
+}
+/**
+ * A small text file (checksum.txt), read into memory: no file to write, read back and remove.
+ * It is refused past `maxBytes`, so a server that sends without end cannot fill the memory.
+ */
+async function fetchText(url, opts) {
+    return fetchBody(url, opts, async (body) => {
+        const chunks = [];
+        let size = 0;
+        for await (const chunk of body) {
+            size += chunk.length;
+            if (size > opts.maxBytes) {
+                body.destroy();
+                throw new ActionError(`${opts.what} from ${displayUrl(url)} is larger than ${bytes(opts.maxBytes)}: that is not a release's checksum file; check download-url`);
+            }
+            chunks.push(chunk);
+        }
+        return Buffer.concat(chunks, size).toString('utf8');
+    });
+}
+/** The file-based download of today's callers: returns the path of the downloaded file. */
+async function download(url, what, timeoutMs, authorization) {
+    const opts = { what, timeoutMs };
+    if (authorization !== undefined)
+        opts.authorization = authorization;
+    return (await downloadFile(url, opts)).file;
+}
+/**
+ * A local write that failed for lack of space or rights is final (retrying cannot fix it) and
+ * says where; anything else is left for fetchBody to classify.
+ */
+function writeFailure(err, file, what) {
+    const code = err.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+        return new ActionError(`no space left to write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): free disk space on the runner (RUNNER_TEMP) and run the step again`);
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        return new ActionError(`cannot write ${what} into ${external_node_path_namespaceObject.dirname(file)} (${code}): RUNNER_TEMP must be writable by the runner`);
+    }
+    return err instanceof Error ? err : new Error(String(err));
+}
+
+;// CONCATENATED MODULE: ./src/archives/shared-hash.ts
+
+/**
+ * Hashes of bytes gathered in buffers shared with a worker thread, which hashes them where they
+ * are. They exist for the downloads: the thread that receives, inflates and extracts is the one
+ * a cold run waits for, and the SHA-512 of every archive plus the sha256 of every file would
+ * cost it about a second per 500 MiB. Handing over is cheap only in large pieces: one message
+ * per half megabyte (each hand-over costs the sending thread tens of microseconds on a VM), no
+ * copy beyond the one that gathers the pieces, nothing allocated per piece. One worker serves
+ * every stream: hashing runs at several times the speed a run downloads.
+ */
+const shared_hash_WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const pairs = new Map()
+const streams = new Map()
+parentPort.on('message', m => {
+  if (m.pair !== undefined && m.buffers !== undefined) {
+    pairs.set(m.pair, m.buffers.map(b => Buffer.from(b)))
+    return
+  }
+  if (m.open !== undefined) {
+    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair) })
+    return
+  }
+  const s = streams.get(m.id)
+  if (!s) return
+  if (m.index !== undefined) {
+    s.hash.update(s.buffers[m.index].subarray(0, m.length))
+    parentPort.postMessage({ id: m.id, hashed: m.index })
+    return
+  }
+  streams.delete(m.id)
+  parentPort.postMessage({ id: m.id, digest: m.digest ? s.hash.digest('hex') : '' })
+})
+`;
+/**
+ * Bytes gathered before they are passed on: large enough that hand-overs are few, small enough
+ * that the buffers stay a few megabytes in all (measured: 256 KiB costs more CPU; 1 MiB is no
+ * faster and keeps 13 MiB more resident).
+ */
+const FEED = 512 << 10;
+let worker;
+const streams = new Map();
+const idlePairs = [];
+let nextPair = 0;
+let shared_hash_nextId = 0;
+/**
+ * Gathers a stream's bytes into two shared buffers of FEED bytes used in turn: a full one is
+ * hashed on the hashing thread and handed to `pass` (gunzip, a file), while the other fills; it
+ * is refilled once both are done with it. Nothing is allocated per piece, and the copy into the
+ * buffer is the only one.
+ */
+class HashedFeed {
+    pass;
+    id = shared_hash_nextId++;
+    /** The worker that holds this stream's hash; if it is lost, so is the stream. */
+    worker;
+    pair;
+    stream = { updates: [] };
+    free = [Promise.resolve(), Promise.resolve()];
+    current = 0;
+    filled = 0;
+    ended = false;
+    /**
+     * `pass` gets each buffer's bytes in order, and returns a promise that settles once it has
+     * read them (or nothing, when it does not want them).
+     */
+    constructor(algorithm, pass) {
+        this.pass = pass;
+        this.pair = idlePairs.pop() ?? newPair();
+        const w = hasher();
+        this.worker = w;
+        if (this.pair.known !== w) {
+            w.postMessage({ pair: this.pair.id, buffers: this.pair.shared });
+            this.pair.known = w;
+        }
+        streams.set(this.id, this.stream);
+        w.ref();
+        w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id });
+    }
+    /**
+     * Takes the next bytes. Returns a promise, to be awaited before the next push, only when a
+     * buffer was passed on: most pushes (64 KiB pieces) just copy, and allocate nothing.
+     */
+    push(chunk) {
+        for (let at = 0; at < chunk.length;) {
+            const copied = chunk.copy(this.pair.buffers[this.current], this.filled, at);
+            at += copied;
+            this.filled += copied;
+            if (this.filled === FEED) {
+                const rest = chunk.subarray(at);
+                return this.flush().then(() => this.push(rest));
+            }
+        }
+        return undefined;
+    }
+    /** The digest of every byte pushed, once the last of them has been passed on. */
+    async digest() {
+        await this.flush();
+        await this.free[this.current ^ 1];
+        return this.end(true);
+    }
+    /** Abandons the stream: nothing more is hashed or passed on. */
+    discard() {
+        if (this.ended)
+            return;
+        this.end(false).catch(() => undefined);
+    }
+    end(digest) {
+        this.ended = true;
+        const ended = new Promise((resolve, reject) => {
+            this.stream.end = { resolve, reject };
+            this.post(reject, { id: this.id, digest });
+        });
+        // The buffers go back to the pool only once nobody reads them any more.
+        void Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair));
+        return ended;
+    }
+    /** Sends to this stream's worker, or fails at once if it is gone (another would not know it). */
+    post(reject, message) {
+        if (worker === this.worker)
+            this.worker.postMessage(message);
+        else
+            reject(new Error('internal: the hashing worker was lost'));
+    }
+    /** Passes what has gathered on, and waits until the other buffer may be filled again. */
+    async flush() {
+        if (this.filled > 0) {
+            const index = this.current;
+            const bytes = this.pair.buffers[index].subarray(0, this.filled);
+            const hashed = new Promise((resolve, reject) => {
+                this.stream.updates.push({ resolve, reject });
+                this.post(reject, { id: this.id, index, length: bytes.length });
+            });
+            const done = Promise.all([hashed, this.pass(bytes)]);
+            // Awaited later (before this buffer is refilled, or by digest): until then a failure must
+            // not count as unhandled, which would end the process before the action could report it.
+            done.catch(() => undefined);
+            this.free[index] = done;
+            this.current ^= 1;
+            this.filled = 0;
+        }
+        await this.free[this.current];
+    }
+}
+function newPair() {
+    const shared = [new SharedArrayBuffer(FEED), new SharedArrayBuffer(FEED)];
+    return { id: nextPair++, shared, buffers: shared.map(b => Buffer.from(b)) };
+}
+function hasher() {
+    if (worker)
+        return worker;
+    const w = new external_node_worker_threads_namespaceObject.Worker(shared_hash_WORKER_SOURCE, { eval: true });
+    worker = w;
+    w.unref();
+    w.on('message', (m) => {
+        const stream = streams.get(m.id);
+        if (!stream)
+            return;
+        if (m.hashed !== undefined) {
+            stream.updates.shift()?.resolve();
+            return;
+        }
+        streams.delete(m.id);
+        if (streams.size === 0)
+            w.unref();
+        stream.end?.resolve(m.digest ?? '');
+    });
+    const lost = (err) => {
+        if (worker !== w)
+            return;
+        worker = undefined;
+        for (const stream of streams.values()) {
+            for (const update of stream.updates)
+                update.reject(err);
+            stream.end?.reject(err);
+        }
+        streams.clear();
+    };
+    w.on('error', lost);
+    w.on('exit', code => lost(new Error(`hashing worker exited (${code})`)));
+    return w;
+}
+
+;// CONCATENATED MODULE: ./src/archives/write-all.ts
+/** Writes every byte at `position`: a write to a file may take fewer bytes than it was given. */
+async function writeAll(out, bytes, position) {
+    for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await out.write(bytes, done, bytes.length - done, position + done);
+        if (bytesWritten === 0)
+            throw new Error(`a write to ${out.fd} took no bytes`);
+        done += bytesWritten;
+    }
+}
+/**
+ * Appends to `out` piece after piece, each written at its own offset: pieces may be written at
+ * once (a HashedFeed has two buffers in flight), and writes without a position could land out
+ * of order.
+ */
+function appender(out) {
+    let position = 0;
+    return bytes => {
+        const at = position;
+        position += bytes.length;
+        return writeAll(out, bytes, at);
     };
 }
-function checkHttpUrl(name, value) {
-    const shown = JSON.stringify(displayUrl(value));
-    let url;
+
+;// CONCATENATED MODULE: ./src/archives/extract.ts
+
+
+
+
+
+
+
+
+/** Longest file name most file systems accept (NAME_MAX). */
+const extract_NAME_MAX = 255;
+/**
+ * Writes the entries of an archive that must hold only regular files at its root, refusing
+ * anything else before it is written: hook archives never contain directories or links, so
+ * anything else is damage or an attack. Every file is hashed as it is written, so its sha256
+ * costs no second read.
+ */
+function extractEntries(extractor, watch, archive, dir) {
+    const files = [];
+    const seen = new Set();
+    extractor.on('entry', (header, stream, next) => {
+        // Input ending mid-entry destroys the entry stream, possibly while this handler still awaits
+        // before reading it; the extractor fails the pipeline with the same error, so here it is only
+        // kept from escaping as an uncaught exception.
+        stream.on('error', () => undefined);
+        const handle = async () => {
+            const offset = stream.offset;
+            if (typeof offset !== 'number')
+                throw new Error('internal: tar-stream gave no entry offset');
+            const name = entryName(watch.check(offset, header), header, archive, seen);
+            if (name === undefined) {
+                stream.resume();
+                return;
+            }
+            seen.add(name);
+            const file = external_node_path_namespaceObject.join(dir, name);
+            const { size, sha256 } = await writeEntry(stream, file, archive, name);
+            // Read-only: the bundle links these files, so a later step writing to the bundle cannot
+            // silently change what the tool cache serves to the next run.
+            await (0,promises_namespaceObject.chmod)(file, 0o444);
+            files.push({ name, size, sha256 });
+            if (header.mtime)
+                watch.newestMtime = Math.max(watch.newestMtime, header.mtime.getTime());
+        };
+        handle().then(() => next(), (err) => {
+            stream.resume();
+            next(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+    // Complete once the extraction pipeline has finished.
+    return files;
+}
+function unsafe(archive, what) {
+    return new ActionError(`${archive.asset} is unsafe: ${what}; a hook archive holds only regular files at its root, refusing to use it`);
+}
+/**
+ * The name an entry is written under, once everything about it is checked; undefined for the
+ * archive's root directory, which is skipped. `refusal`: what TarWatch found unsafe in it.
+ */
+function entryName(refusal, header, archive, seen) {
+    if (refusal !== undefined)
+        throw unsafe(archive, refusal);
+    const name = header.name.replace(/^(\.\/)+/, '');
+    if (header.type === 'directory' && (name === '' || name === '.' || name === './')) {
+        return undefined;
+    }
+    if (header.type !== 'file' && header.type !== 'contiguous-file') {
+        const link = header.linkname ? ` -> ${header.linkname}` : '';
+        throw unsafe(archive, `entry ${JSON.stringify(header.name)} is a ${header.type}${link}`);
+    }
+    if (name.includes('/') || name === '..' || external_node_path_namespaceObject.isAbsolute(header.name)) {
+        throw unsafe(archive, `entry ${JSON.stringify(header.name)} is not at the archive root`);
+    }
+    if (!SAFE_NAME.test(name)) {
+        throw unsafe(archive, `entry ${JSON.stringify(header.name)} has characters outside A-Z a-z 0-9 . _ -`);
+    }
+    if (Buffer.byteLength(name) > extract_NAME_MAX)
+        throw nameTooLong(archive, name);
+    if (name === RECORD || seen.has(name)) {
+        throw unsafe(archive, `entry ${JSON.stringify(name)} appears twice or is reserved`);
+    }
+    const foreign = foreignStandardName(archive.id, name);
+    if (foreign !== undefined) {
+        throw new ActionError(`${archive.asset} carries ${name}, a standard name of ${foreign} boot files that the bundle makes itself: an archive may carry a standard name only as its own ${requiredFiles(archive.id).join(' or ')}; refusing it`);
+    }
+    return name;
+}
+/** Writes one entry's bytes to a new file, hashing them on the way. */
+async function writeEntry(stream, file, archive, name) {
+    let size = 0;
+    const out = await (0,promises_namespaceObject.open)(file, 'wx', 0o644).catch((err) => {
+        if (err.code === 'ENAMETOOLONG')
+            throw nameTooLong(archive, name);
+        throw err;
+    });
+    // A failed write (a full disk) lets the entry drain rather than break off: breaking off
+    // would close the extractor without its error, and the cause would be lost.
+    let failed;
+    // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
+    // a hand-over to another thread too.
+    const append = appender(out);
+    const feed = new HashedFeed('sha256', bytes => failed === undefined ? append(bytes).catch((err) => (failed ??= err)) : undefined);
+    let sha256;
     try {
-        url = new URL(value);
+        try {
+            for await (const chunk of stream) {
+                if (failed !== undefined)
+                    continue;
+                size += chunk.length;
+                const full = feed.push(chunk);
+                if (full)
+                    await full;
+            }
+            sha256 = await feed.digest();
+        }
+        catch (err) {
+            feed.discard();
+            throw err;
+        }
     }
-    catch {
-        throw new ActionError(`${name} ${shown} is not a URL; expected http(s)://host/path`);
+    finally {
+        await out.close();
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new ActionError(`${name} ${shown} must be an http:// or https:// URL`);
-    }
-    return url;
+    if (failed !== undefined)
+        throw failed;
+    return { size, sha256 };
 }
+function nameTooLong(archive, name) {
+    return new ActionError(`${archive.asset} has an entry whose name is ${Buffer.byteLength(name)} bytes long (${JSON.stringify(name.slice(0, 32) + '…')}), too long for a file name on the runner (at most ${extract_NAME_MAX}): a hook archive holds only vmlinuz-<id>, initramfs-<id> and dtbs-<id>.tar.gz; refusing it`);
+}
+
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: ./src/archives/tar-watch.ts
+
+
+
+/**
+ * What one archive may inflate to: hook's archives hold compressed kernels, initramfs and dtbs,
+ * so they inflate about 1:1. Checked as the bytes arrive, against the compressed bytes received
+ * so far, so a small archive that inflates to gigabytes stops within the allowance.
+ */
+const INFLATE_FACTOR = 4;
+const INFLATE_ALLOWANCE = 16 << 20;
+const BLOCK = 512;
+/** Raw type flags tar-stream reads as no type at all; hook's archives never hold them. */
+const RAW_TYPES = {
+    S: 'a GNU sparse file (tar --sparse)',
+    V: 'a GNU volume header (tar --label)',
+    M: 'a GNU multi-volume continuation (tar --multi-volume)'
+};
+/**
+ * Sits between gunzip and tar-stream. It bounds the inflated size, and keeps the few raw bytes
+ * tar-stream has not yet confirmed, so that at each entry it can check what tar-stream skips
+ * silently: zero blocks (the end-of-archive marker, after which GNU tar reads nothing more) and
+ * type flags tar-stream cannot name. It parses nothing itself: every offset comes from
+ * tar-stream.
+ */
+class TarWatch extends external_node_stream_namespaceObject.Transform {
+    archive;
+    received;
+    newestMtime = 0;
+    inflated = 0;
+    position = 0;
+    /** Where the bytes tar-stream has not yet accounted for begin. */
+    keepFrom = 0;
+    held = [];
+    constructor(archive, received) {
+        super({ highWaterMark: 256 << 10 });
+        this.archive = archive;
+        this.received = received;
+    }
+    _transform(chunk, _enc, done) {
+        this.inflated += chunk.length;
+        const limit = INFLATE_FACTOR * this.received() + INFLATE_ALLOWANCE;
+        if (this.inflated > limit) {
+            done(new ActionError(`${this.archive.asset} inflates to more than ${INFLATE_FACTOR} × its compressed size plus ${bytes(INFLATE_ALLOWANCE)} (${bytes(this.inflated)} from ${bytes(this.received())}): a hook archive inflates about 1:1; refusing a damaged or hostile archive, nothing was kept`));
+            return;
+        }
+        this.held.push({ start: this.position, buf: chunk });
+        this.position += chunk.length;
+        this.trim();
+        done(null, chunk);
+    }
+    /**
+     * Called for each entry tar-stream emits, with the offset of its header. Throws when the entry
+     * lies beyond the end of the archive; returns why the entry is unsafe, if it is.
+     */
+    check(headerOffset, header) {
+        for (let at = this.keepFrom; at + BLOCK <= headerOffset; at += BLOCK) {
+            if (this.bytes(at, at + BLOCK).every(b => b === 0)) {
+                throw new ActionError(`${this.archive.asset} holds more tar data after its end-of-archive blocks (entry ${JSON.stringify(header.name)} at byte ${headerOffset} of the tar stream): GNU tar stops at the end-of-archive and never extracts it, so tools would read this archive differently; refusing it`);
+            }
+        }
+        let refusal;
+        if (header.type === null || header.type === undefined) {
+            const flag = String.fromCharCode(this.bytes(headerOffset + 156, headerOffset + 157)[0] ?? 0);
+            refusal = `entry ${JSON.stringify(header.name)} is ${RAW_TYPES[flag] ?? `of tar type ${JSON.stringify(flag)}, which is not a regular file`}`;
+        }
+        const data = header.type === 'directory' ? 0 : Math.ceil((header.size ?? 0) / BLOCK) * BLOCK;
+        this.keepFrom = headerOffset + BLOCK + data;
+        this.trim();
+        return refusal;
+    }
+    trim() {
+        while (this.held.length > 0) {
+            const first = this.held[0];
+            if (first.start + first.buf.length > this.keepFrom)
+                break;
+            this.held.shift();
+        }
+    }
+    bytes(from, to) {
+        const parts = [];
+        for (const { start, buf } of this.held) {
+            const a = Math.max(from, start);
+            const b = Math.min(to, start + buf.length);
+            if (a < b)
+                parts.push(buf.subarray(a - start, b - start));
+        }
+        return Buffer.concat(parts);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archives/archive.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function fetchArchive(archive, opts) {
+    const hit = await fromCache(archive);
+    if (hit)
+        return hit;
+    const started = Date.now();
+    const download = { what: archive.asset, timeoutMs: opts.timeoutMs };
+    if (opts.authorization !== undefined)
+        download.authorization = opts.authorization;
+    // Each attempt starts from an empty staging directory of its own and removes it on failure,
+    // so a broken or short download that is retried leaves nothing half-written behind.
+    const { content, size } = await fetchBody(opts.url, download, body => unpack(body, archive, opts.url, external_node_path_namespaceObject.join(opts.workDir, `${archive.id}-${(0,external_node_crypto_namespaceObject.randomUUID)()}`)));
+    const ms = Date.now() - started;
+    const total = content.files.reduce((sum, f) => sum + f.size, 0);
+    info(`${archive.asset}: downloaded ${bytes(size)} in ${seconds(ms)} (${rate(size, ms)}), sha512 verified and ${content.files.length} files (${bytes(total)}) extracted as it arrived`);
+    return await saveToCache(content);
+}
+/**
+ * One pass over the response body: every byte goes into the SHA-512 and, while nothing is wrong,
+ * on into gunzip, tar-stream and the staging files. Nothing is used before the digest matches:
+ * a mismatch discards the staging directory. Once extraction fails (an unsafe entry, the inflation
+ * bound) nothing more is written, but the rest is still hashed: a digest that does not match
+ * checksum.txt is the real cause and is reported first.
+ */
+async function unpack(body, archive, url, dir) {
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    let received = 0;
+    const inflate = (0,external_node_zlib_namespaceObject.createGunzip)({ chunkSize: INFLATE_CHUNK });
+    const watch = new TarWatch(archive, () => received);
+    const extractor = tar_stream.extract();
+    const files = extractEntries(extractor, watch, archive, dir);
+    let failed;
+    const extraction = (0,external_node_stream_promises_namespaceObject.pipeline)(inflate, watch, extractor).catch((err) => {
+        failed ??= err;
+    });
+    // Gunzip runs on another thread, and every piece of input is one hand-over to it and back,
+    // which on a VM costs this thread tens of microseconds: the body reaches it (and the SHA-512)
+    // half a megabyte at a time. Once the extraction has failed, the bytes are only hashed.
+    const closed = new Promise(resolve => inflate.once('close', resolve));
+    const feed = new HashedFeed('sha512', bytes => failed === undefined
+        ? Promise.race([new Promise(resolve => inflate.write(bytes, resolve)), closed])
+        : undefined);
+    try {
+        let digest;
+        try {
+            for await (const chunk of body) {
+                received += chunk.length;
+                const full = feed.push(chunk);
+                if (full)
+                    await full;
+            }
+            digest = await feed.digest();
+        }
+        catch (err) {
+            feed.discard();
+            inflate.destroy();
+            throw err;
+        }
+        if (digest !== archive.sha512) {
+            inflate.destroy();
+            throw new ActionError(`${archive.asset} failed verification: checksum.txt says sha512 ${archive.sha512} but ${displayUrl(url)} gave ${digest}; the download is corrupt or the release changed, retry`);
+        }
+        inflate.end();
+        await extraction;
+        if (failed !== undefined)
+            throw explainExtraction(failed, archive, dir);
+        const content = await finish(archive, dir, files, watch.newestMtime);
+        return { content, size: received };
+    }
+    catch (err) {
+        await extraction;
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        throw err;
+    }
+}
+function explainExtraction(err, archive, dir) {
+    if (err instanceof ActionError)
+        return err;
+    const code = err.code;
+    if (typeof err.syscall === 'string') {
+        const failure = writeFailure(err, dir, `the files of ${archive.asset}`);
+        if (failure instanceof ActionError)
+            return failure;
+        return new ActionError(`could not write the files of ${archive.asset} into ${dir} (${code ?? describeError(err)}): ${describeError(err)}`, { cause: err });
+    }
+    return new ActionError(`${archive.asset} is not a valid gzip tar archive: ${describeError(err)}`, {
+        cause: err
+    });
+}
+/** What a complete archive must hold, checked once every entry is written. */
+async function finish(archive, dir, files, newestMtime) {
+    for (const required of requiredFiles(archive.id)) {
+        const file = files.find(f => f.name === required);
+        if (!file) {
+            throw new ActionError(`${archive.asset} has no ${required}: a hook archive must carry vmlinuz-${archive.id} and initramfs-${archive.id}`);
+        }
+        if (file.size === 0) {
+            throw new ActionError(`${archive.asset} holds an empty ${required} (0 bytes): a kernel or initramfs cannot be empty; the release is broken, use another hook-version`);
+        }
+    }
+    files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { archive, dir, files, newestMtime, cached: false };
+}
+/** Gunzip's output pieces: as large as its input (src/archives/shared-hash.ts's FEED), fewer hand-overs. */
+const INFLATE_CHUNK = 512 << 10;
 
 ;// CONCATENATED MODULE: ./src/archives/iso.ts
 
@@ -17537,36 +17065,6 @@ function checkHttpUrl(name, value) {
 
 
 
-
-// hook's linuxkit build names them `--name hook-<OUTPUT_ID>` with `--format iso-efi-initrd`
-// (HOOK-RELEASES.md); only some flavors have one (default and LTS today), read from the release.
-const ISO_ASSET = /^hook-(.+)-efi-initrd\.iso$/;
-/** Every `hook-<id>-efi-initrd.iso` listed in checksum.txt. */
-function releaseIsos(checksums) {
-    const isos = [];
-    for (const [asset, sha512] of checksums) {
-        const m = ISO_ASSET.exec(asset);
-        if (m)
-            isos.push({ id: m[1], asset, sha512 });
-    }
-    return isos.sort((a, b) => compare(a.id, b.id));
-}
-/** The ISO images of a variant: one for each of its archives that has one. */
-function variantIsos(variant, isos) {
-    return isos.filter(iso => variant.archives.includes(iso.id));
-}
-/** `iso: true`: the variant's ISOs, refused before any download when it has none. */
-function planIsos(variant, isos, variants) {
-    const planned = variantIsos(variant, isos);
-    if (planned.length === 0) {
-        const having = variants.filter(v => variantIsos(v, isos).length > 0).map(v => v.name);
-        throw new ActionError(having.length === 0
-            ? `iso: true, but this release has no hook-<id>-efi-initrd.iso at all; set iso: false`
-            : `iso: true, but variant ${variant.name} has no ISO image in this release; choose one of ${having.join(', ')}, or set iso: false`);
-    }
-    return planned;
-}
-/** Tool cache entries of ISOs: the one image under its release name. */
 function isoKind(iso) {
     return { tool: `hook-iso_${iso.id}`, required: [iso.asset] };
 }
@@ -17614,798 +17112,6 @@ async function fetchIso(iso, opts) {
         await (0,promises_namespaceObject.rm)(staging, { recursive: true, force: true });
         throw err;
     }
-}
-
-;// CONCATENATED MODULE: ./src/publish/oras/releases.ts
-/**
- * What the oras project publishes, kept apart from the code that installs it (as setup-oras
- * keeps its release data). Figures of official release assets; other platforms and versions are
- * verified against the release's own checksums file.
- */
-const ORAS_RELEASES_URL = 'https://github.com/oras-project/oras/releases/download';
-/** Mirrors of the oras releases (same layout) can be named here; tests point it at loopback. */
-const ORAS_MIRROR_ENV = 'HOOK_BUNDLE_ORAS_MIRROR';
-const PINNED_SHA256 = {
-    'oras_1.3.2_linux_amd64.tar.gz': '9229ccc6d17bb282039ad4a69abb16dcb887a5bce567c075d731d9b3c7ad8eaf',
-    'oras_1.3.2_linux_arm64.tar.gz': '8db4a223bd6034deff198e791ea7cb3af0840df25b7e9f370e2f1f3fd20d389b',
-    'oras_1.3.2_darwin_amd64.tar.gz': '2621f6b252b222f6fbf4e114d2fcaa0cec6b632624ffaf73143f66e4e0994f86',
-    'oras_1.3.2_darwin_arm64.tar.gz': '7929f792cf272268412375ecad6f0fb3c20f164368d5b57966e67ad6d36eca53',
-    'oras_1.3.2_windows_amd64.zip': 'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d',
-    // 1.3.3 and 1.3.4: each figure is corroborated by two or more independent public pins.
-    'oras_1.3.3_linux_amd64.tar.gz': '9ce999f8d2de03fc03968b29d743077a58783e545e5eaa53917ca177352d0e59',
-    'oras_1.3.3_linux_arm64.tar.gz': 'ac7156f93a21e903f7ad606c792f3560f17e0cd0e36365634701b1e7cc4e4eca',
-    'oras_1.3.3_darwin_arm64.tar.gz': 'f33fc12753c54172b0d0d19eaa0318d3f90fe9b094d96e8b259c881713c92e1c',
-    'oras_1.3.4_linux_amd64.tar.gz': 'f27adb935022d94df8dc77719c322dda592c78a0d57a6f7dcdd8d900b248c454',
-    'oras_1.3.4_linux_arm64.tar.gz': '15702c6e3a4a56a8bd8ac5c17efdbcab56d9bada661ccbcf017f5b10c1d89399'
-};
-const OS = {
-    linux: 'linux',
-    darwin: 'darwin',
-    win32: 'windows',
-    freebsd: 'freebsd'
-};
-const ARCH = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'armv7',
-    s390x: 's390x',
-    ppc64: 'ppc64le',
-    riscv64: 'riscv64',
-    loong64: 'loong64'
-};
-class UnsupportedPlatformError extends Error {
-}
-function orasAsset(version, platform, arch, base) {
-    const os = OS[platform];
-    const a = ARCH[arch];
-    if (os === undefined || a === undefined) {
-        throw new UnsupportedPlatformError(`oras has no build for ${platform}/${arch}; supported: ${Object.keys(OS).join(', ')} on ${Object.keys(ARCH).join(', ')} (give oras-url and oras-checksum for anything else)`);
-    }
-    const format = os === 'windows' ? 'zip' : 'tar.gz';
-    const name = `oras_${version}_${os}_${a}.${format}`;
-    const root = `${base.replace(/\/+$/, '')}/v${version}`;
-    return {
-        os,
-        arch: a,
-        name,
-        url: `${root}/${name}`,
-        checksumsUrl: `${root}/oras_${version}_checksums.txt`,
-        binary: os === 'windows' ? 'oras.exe' : 'oras',
-        format
-    };
-}
-/** `oras_<V>_checksums.txt`: `<sha256>  <asset>` per line. */
-function parseOrasChecksums(text) {
-    const sums = new Map();
-    for (const line of text.split(/\r?\n/)) {
-        const m = /^([0-9a-fA-F]{64})\s+\*?(\S+)$/.exec(line.trim());
-        if (m)
-            sums.set(m[2], m[1].toLowerCase());
-    }
-    return sums;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/publish/oras/process.ts
-
-// Every oras still running, so that a cancelled step can stop them: @actions/exec gives no
-// handle on its child, and an orphaned oras would go on pushing after the step was cancelled.
-const running = new Set();
-/**
- * Runs oras with an argument vector (no shell). `stdin` carries the registry password, so it
- * is on no command line and in no file; stdin is closed either way, so oras never waits on it.
- */
-function runOras(binary, args, opts = {}) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-        running.add(child);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-        // oras may exit before reading its stdin (a flag error): that is its answer, not ours.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(opts.stdin ?? '');
-        child.once('error', err => {
-            running.delete(child);
-            reject(err);
-        });
-        child.once('close', (code, signal) => {
-            running.delete(child);
-            resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
-        });
-    });
-}
-/** Stops every running oras: SIGTERM, then SIGKILL for one that ignores it within `graceMs`. */
-async function stopOras(graceMs = 1000) {
-    await Promise.all([...running].map(child => new Promise(resolve => {
-        if (child.exitCode !== null || child.signalCode !== null)
-            return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        child.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-        });
-        child.kill('SIGTERM');
-    })));
-}
-
-;// CONCATENATED MODULE: ./src/publish/oras/oras.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const ORAS_RECORD = '.hook-oras.json';
-/**
- * Installs oras through the tool cache. A cached copy is run only after its binary's sha256 is
- * proved to be the one recorded when its archive passed the expected sha256: any job on a
- * self-hosted runner can write the tool cache, and oras receives the registry password. The
- * archive is otherwise downloaded, checked (pinned, given, or from the release's checksums
- * file), extracted and cached. Returns the absolute path of the binary.
- */
-async function installOras(inputs, timeoutMs) {
-    const base = process.env[ORAS_MIRROR_ENV] || ORAS_RELEASES_URL;
-    let asset;
-    try {
-        asset = orasAsset(inputs.version, process.platform, process.arch, base);
-    }
-    catch (err) {
-        if (err instanceof UnsupportedPlatformError && inputs.url === undefined)
-            throw new ActionError(err.message);
-        asset = undefined;
-    }
-    const binaryName = asset?.binary ?? (process.platform === 'win32' ? 'oras.exe' : 'oras');
-    // A custom archive is cached under its own checksum, so it never shadows the official build.
-    const cacheVersion = inputs.checksum === undefined
-        ? inputs.version
-        : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`;
-    // Known before the cache is looked at: a hit is bound to it. Without pinned data for this
-    // version that costs fetching the small checksums file on every run.
-    const expected = inputs.checksum ??
-        PINNED_SHA256[asset.name] ??
-        (await officialChecksum(asset.checksumsUrl, asset.name, timeoutMs));
-    const what = `oras ${cacheVersion}`;
-    const cached = find('oras', cacheVersion, external_node_os_namespaceObject.arch());
-    if (cached !== '') {
-        const binary = external_node_path_namespaceObject.join(cached, binaryName);
-        const damage = await checkCachedOras(cached, binary, expected);
-        if (damage === undefined) {
-            info(`${what}: tool cache hit at ${cached}, binary sha256 re-verified, no download`);
-            return binary;
-        }
-        await evictOras(what, cached, damage);
-    }
-    const url = inputs.url ?? asset.url;
-    const started = Date.now();
-    const archive = await download(url, `oras ${inputs.version} archive`, timeoutMs);
-    try {
-        const actual = await sha256File(archive);
-        if (actual !== expected) {
-            throw new ActionError(`oras archive ${displayUrl(url)} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`);
-        }
-        const zip = url.toLowerCase().endsWith('.zip');
-        let extracted;
-        try {
-            extracted = zip ? await extractZip(archive) : await extractTar(archive);
-        }
-        catch (err) {
-            throw new ActionError(`oras archive ${displayUrl(url)} could not be extracted: ${describeError(err)}`);
-        }
-        const binary = external_node_path_namespaceObject.join(extracted, binaryName);
-        try {
-            await (0,promises_namespaceObject.access)(binary);
-        }
-        catch {
-            throw new ActionError(`oras archive ${displayUrl(url)} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
-        }
-        await (0,promises_namespaceObject.chmod)(binary, 0o755);
-        const record = {
-            archiveSha256: expected,
-            binary: binaryName,
-            binarySha256: await sha256File(binary)
-        };
-        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(extracted, ORAS_RECORD), `${JSON.stringify(record, null, 2)}\n`);
-        info(`oras ${inputs.version}: downloaded and sha256 verified in ${Date.now() - started} ms`);
-        let dir;
-        try {
-            dir = await cacheDirOnce(extracted, 'oras', cacheVersion, external_node_os_namespaceObject.arch());
-        }
-        catch (err) {
-            // The run's own verified copy (in RUNNER_TEMP, which lives as long as the job) serves
-            // this job; a tool cache that cannot be written only costs the next job a download.
-            warning(`${what}: could not save to the tool cache: ${describeError(err)}; this run uses its own verified copy, the next one downloads again`);
-            return binary;
-        }
-        if (dir === undefined)
-            return binary;
-        await (0,promises_namespaceObject.rm)(extracted, { recursive: true, force: true });
-        return external_node_path_namespaceObject.join(dir, binaryName);
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(archive, { force: true });
-    }
-}
-/** Why a cached oras may not be run, or undefined when it is the recorded binary. */
-async function checkCachedOras(dir, binary, expected) {
-    let record;
-    try {
-        record = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, ORAS_RECORD), 'utf8'));
-    }
-    catch (err) {
-        return `its record cannot be read (${err.code ?? describeError(err)})`;
-    }
-    if (record?.archiveSha256 !== expected)
-        return `its record was made for another archive than sha256 ${expected}`;
-    if (record.binary !== external_node_path_namespaceObject.basename(binary))
-        return `its record names another binary`;
-    let actual;
-    try {
-        actual = await sha256File(binary);
-    }
-    catch (err) {
-        return `${external_node_path_namespaceObject.basename(binary)} cannot be read (${err.code ?? describeError(err)})`;
-    }
-    if (actual !== record.binarySha256)
-        return `${external_node_path_namespaceObject.basename(binary)} has sha256 ${actual}, recorded ${String(record.binarySha256)}`;
-    return undefined;
-}
-/** As for archives: a damaged entry this job cannot remove must not fail this or later runs. */
-async function evictOras(what, dir, why) {
-    try {
-        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
-    }
-    catch (err) {
-        warning(`${what}: the damaged tool cache entry ${dir} (${why}) cannot be removed (${err.code ?? describeError(err)}); installing again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`);
-        return;
-    }
-    warning(`${what}: ignoring the damaged tool cache entry ${dir} (${why}); never running it, installing again`);
-}
-async function officialChecksum(checksumsUrl, asset, timeoutMs) {
-    const file = await download(checksumsUrl, 'oras checksums file', timeoutMs);
-    try {
-        const sums = parseOrasChecksums(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
-        const sum = sums.get(asset);
-        if (sum === undefined) {
-            throw new ActionError(`${displayUrl(checksumsUrl)} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`);
-        }
-        return sum;
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(file, { force: true });
-    }
-}
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file), hash);
-    return hash.digest('hex');
-}
-async function orasVersion(binary) {
-    const out = await getExecOutput(binary, ['version'], {
-        silent: true,
-        ignoreReturnCode: true
-    });
-    const m = /^Version:\s*(\S+)/m.exec(out.stdout);
-    if (out.exitCode !== 0 || !m) {
-        throw new ActionError(`oras at ${binary} does not run (exit ${out.exitCode}): ${firstError(out.stderr || out.stdout)}`);
-    }
-    return m[1];
-}
-/** Where a command finds its target, and the credentials that go with it (never `oras login`). */
-function targetFlags(r) {
-    if (r.image.kind === 'oci-layout')
-        return ['--oci-layout'];
-    const credentials = r.password === '' ? [] : [...(r.username !== '' ? ['-u', r.username] : []), '--password-stdin'];
-    return ['--registry-config', r.config, ...credentials, ...(r.plainHttp ? ['--plain-http'] : [])];
-}
-/** The repository part of a reference: the registry repository, or the layout directory. */
-function targetName(r) {
-    return r.image.kind === 'registry' ? r.image.name : external_node_path_namespaceObject.resolve(r.image.dir);
-}
-/**
- * One oras command against the target; a transient registry failure is tried again after the
- * delays in `backoffMs`, a refusal is not. Returns the output of the successful attempt, or
- * `undefined` when `absent` recognises the failure as a normal answer.
- */
-async function orasCall(r, verb, args, opts = {}) {
-    const backoff = opts.backoffMs ?? [2000, 5000];
-    const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined;
-    for (let attempt = 1;; attempt++) {
-        const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin });
-        opts.onAttempt?.(out);
-        if (out.exitCode !== 0 && opts.absent?.(out.stderr))
-            return undefined;
-        for (const line of out.stderr.split('\n'))
-            if (line.trim() !== '')
-                info(`oras: ${line}`);
-        if (out.exitCode === 0)
-            return out;
-        const delay = backoff[attempt - 1];
-        if (delay === undefined || !isTransient(out.stderr)) {
-            throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '');
-        }
-        const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ');
-        warning(`oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
-        await new Promise(resolve => setTimeout(resolve, delay));
-    }
-}
-const oras_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-/** The target with every tag at once, or with none (a push by digest, no tag moves). */
-function targetRef(r, tags) {
-    return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`;
-}
-/** One `oras push` for every tag. */
-async function push(r, req) {
-    // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
-    const kind = req.imageConfig !== undefined
-        ? ['--config', `${req.imageConfig}:${oras_IMAGE_CONFIG_MEDIA_TYPE}`]
-        : ['--artifact-type', req.artifactType ?? ''];
-    const args = [
-        'push',
-        '--format',
-        'json',
-        ...targetFlags(r),
-        ...kind,
-        '--annotation-file',
-        req.annotationFile,
-        ...(req.exportManifest === undefined ? [] : ['--export-manifest', req.exportManifest]),
-        targetRef(r, req.tags),
-        ...req.files.map(f => `${f.name}:${f.mediaType}`)
-    ];
-    const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs });
-    return parsePushOutput(out.stdout);
-}
-/** `oras manifest index create`: the index is pushed and tagged with every tag in one call. */
-async function createIndex(r, req) {
-    const args = [
-        'manifest',
-        'index',
-        'create',
-        ...targetFlags(r),
-        targetRef(r, req.tags),
-        ...req.manifests,
-        ...Object.entries(req.annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
-    ];
-    const out = await orasCall(r, 'push to', args, { backoffMs: req.backoffMs });
-    // The command has no JSON output: its text ends with "Digest: <digest>".
-    const m = /^Digest: (sha256:[0-9a-f]{64})\s*$/m.exec(out.stdout);
-    if (!m) {
-        throw new ActionError(`oras manifest index create printed no digest (got ${JSON.stringify(out.stdout.trim().slice(-120))}); the push state is unknown, check the registry and run again`);
-    }
-    return m[1];
-}
-/**
- * Reads what `tag` points at (`oras manifest fetch --format json`); `undefined` only when
- * oras says the tag is not found. Any other failure (401, 5xx, the network) is an error after
- * the usual retries: a doubt must never read as "absent".
- */
-async function fetchManifest(r, tag, backoffMs) {
-    if (r.image.kind === 'oci-layout' && !(0,external_node_fs_namespaceObject.existsSync)(external_node_path_namespaceObject.join(targetName(r), 'index.json'))) {
-        return undefined; // a layout not made yet holds no tag
-    }
-    const args = [
-        'manifest',
-        'fetch',
-        '--format',
-        'json',
-        ...targetFlags(r),
-        `${targetName(r)}:${tag}`
-    ];
-    // A registry says `…: <repo>:<tag>: not found`; an OCI layout only `failed to fetch the
-    // content of "<dir>:<tag>": not found` (oras-go's content/oci falls back to resolving a blob,
-    // whose not-found names nothing).
-    const ref = `${targetName(r)}:${tag}`;
-    const notFound = new RegExp(`(?:${escapeRegExp(tag)}|${escapeRegExp(JSON.stringify(ref))}): not found\\s*$`, 'm');
-    const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) });
-    if (out === undefined)
-        return undefined;
-    return parseFetchOutput(out.stdout, reference(r.image, tag));
-}
-function parseFetchOutput(stdout, ref) {
-    let parsed;
-    try {
-        parsed = JSON.parse(stdout);
-    }
-    catch {
-        parsed = undefined;
-    }
-    const o = parsed;
-    if (!o ||
-        typeof o.digest !== 'string' ||
-        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
-        typeof o.content !== 'object' ||
-        o.content === null) {
-        throw new ActionError(`oras manifest fetch printed no JSON manifest for ${ref} (got ${JSON.stringify(stdout.trim().slice(0, 120))}); cannot tell what is published, run again`);
-    }
-    const annotations = {};
-    const raw = o.content.annotations;
-    if (typeof raw === 'object' && raw !== null) {
-        for (const [k, v] of Object.entries(raw))
-            if (typeof v === 'string')
-                annotations[k] = v;
-    }
-    let platforms;
-    if (Array.isArray(o.content.manifests)) {
-        for (const m of o.content.manifests) {
-            if (typeof m?.digest !== 'string' || !m.platform)
-                continue;
-            platforms ??= {};
-            platforms[`${String(m.platform.os)}/${String(m.platform.architecture)}`] = m.digest;
-        }
-    }
-    return {
-        digest: o.digest,
-        mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
-        annotations,
-        ...(platforms ? { platforms } : {})
-    };
-}
-/** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
-async function tagManifest(r, digest, tags, backoffMs) {
-    await moveTags(r, digest, tags, { backoffMs });
-}
-/** Some tags moved, others did not: which, exactly, for the error and the outputs. */
-class TagsNotMovedError extends ActionError {
-    digest;
-    moved;
-    notMoved;
-    constructor(message, digest, 
-    /** Tags that now name `digest`, moved by this run. */
-    moved, 
-    /** Tags left as they were: the refused one first, then those not tried. */
-    notMoved, options) {
-        super(message, options);
-        this.digest = digest;
-        this.moved = moved;
-        this.notMoved = notMoved;
-        this.name = 'TagsNotMovedError';
-    }
-}
-/**
- * Points `tags` at `digest`, one after the other in the given order (`oras tag --concurrency
- * 1`: oras stops at the first refusal and prints `Tagged <tag>` for each that moved). On a
- * failure, throws a TagsNotMovedError naming the tags that moved (over every attempt) and
- * those that did not. `pushed`: this run has just pushed `digest` to the target, so a refusal
- * now is not about the right to push.
- */
-async function moveTags(r, digest, tags, opts = {}) {
-    if (tags.length === 0)
-        return;
-    const tagged = new Set();
-    let stderr = '';
-    let attempts = 0;
-    const args = [
-        'tag',
-        '--concurrency',
-        '1',
-        ...targetFlags(r),
-        `${targetName(r)}@${digest}`,
-        ...tags
-    ];
-    try {
-        await orasCall(r, 'tag in', args, {
-            backoffMs: opts.backoffMs,
-            onAttempt: out => {
-                attempts++;
-                stderr = out.stderr;
-                for (const m of out.stdout.matchAll(/^Tagged (\S+)\s*$/gm))
-                    tagged.add(m[1]);
-            }
-        });
-    }
-    catch (err) {
-        const moved = tags.filter(t => tagged.has(t));
-        const notMoved = tags.filter(t => !tagged.has(t));
-        if (!(err instanceof ActionError) || notMoved.length === 0)
-            throw err;
-        const why = tagFailure(r, { digest, moved, notMoved, stderr, attempts, pushed: opts.pushed });
-        throw new TagsNotMovedError(why, digest, moved, notMoved, { cause: err });
-    }
-}
-/**
- * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code
- * or a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the repository
- * with the same credentials (pushed the bundle, moved other tags), that is the tag's own rule
- * (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub: 403
- * denied; ECR: 400 tag invalid; Harbor: 412 precondition).
- */
-function tagFailure(r, f) {
-    const lists = `moved to ${f.digest}: ${f.moved.length > 0 ? f.moved.join(', ') : 'no tag'}; not moved: ${f.notMoved.join(', ')}`;
-    const refusal = r.image.kind === 'registry' &&
-        /Error response from registry:|response status code 4\d\d/i.test(f.stderr) &&
-        !/\b401\b|unauthorized|credential not found/i.test(f.stderr) &&
-        !isTransient(f.stderr);
-    if (r.image.kind !== 'registry' || !refusal)
-        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts).message}; ${lists}`;
-    const { registry: where, name } = r.image;
-    const tag = f.notMoved[0];
-    const detail = firstError(f.stderr);
-    const wrote = [
-        ...(f.pushed ? [`pushed ${f.digest}`] : []),
-        ...(f.moved.length > 0 ? [`moved ${f.moved.join(', ')}`] : [])
-    ].join(' and ');
-    if (wrote !== '')
-        return `${where} refused tag ${tag} in ${name}, though this run's credentials had just ${wrote}: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; ${lists}; let the tag move or leave it out of tags, then run again; ${detail}`;
-    if (/\b403\b|denied|forbidden/i.test(f.stderr)) {
-        const rights = where === 'ghcr.io'
-            ? 'the workflow needs `permissions: packages: write` and the package must grant this repository write access'
-            : 'the credentials lack push rights on that repository';
-        return `${where} denied moving ${tag} in ${name} (403): ${rights}, or the tag is immutable or protected there; ${lists}; ${detail}`;
-    }
-    return `${where} refused tag ${tag} in ${name}: the tag may be immutable or protected there; ${lists}; ${detail}`;
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-// Besides server failures and dropped connections: a registry racing two uploads of one blob
-// (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
-// "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
-const TRANSIENT = /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i;
-// An error response with a JSON body is printed by its error codes alone, without the status
-// (`Error response from registry: unknown: …`): the codes a server failure or a rate limit
-// carries. Anchored, so that "manifest unknown: …" (a refusal) is not one of them.
-const TRANSIENT_CODE = /(?:^Error: |registry: |; )(?:unknown|unavailable|toomanyrequests):/im;
-function isTransient(stderr) {
-    return TRANSIENT.test(stderr) || TRANSIENT_CODE.test(stderr);
-}
-function parsePushOutput(stdout) {
-    let parsed;
-    try {
-        parsed = JSON.parse(stdout);
-    }
-    catch {
-        parsed = undefined;
-    }
-    const o = parsed;
-    if (!o ||
-        typeof o.digest !== 'string' ||
-        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
-        typeof o.reference !== 'string') {
-        throw new ActionError(`oras push printed no JSON result with a digest (got ${JSON.stringify(stdout.trim().slice(0, 120))}); the push state is unknown, check the registry and run again`);
-    }
-    return { digest: o.digest, reference: o.reference, size: typeof o.size === 'number' ? o.size : 0 };
-}
-function firstError(stderr) {
-    const lines = stderr
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return (lines.find(l => l.startsWith('Error')) ?? lines[0] ?? 'no error output').replace(/^Error:\s*/, '');
-}
-// How each failing command is named in an error line.
-const DOING = {
-    'push to': 'push to',
-    read: 'read of',
-    'tag in': 'tagging in'
-};
-/** Turns oras's error text into what the workflow author has to do about it. */
-function registryError(image, username, action, stderr, attempts = 1, anonymous = false) {
-    const detail = firstError(stderr);
-    const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-    if (image.kind === 'oci-layout')
-        return new ActionError(`oras could not ${action} ${image.dir}${after}: ${detail}`);
-    const where = image.registry;
-    const ghcr = where === 'ghcr.io';
-    // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
-    // refusal is a plain 401 or 403: nobody's credentials were rejected. A 401 asks for them; a 403
-    // may also be a rule that credentials would not lift, so it is named as what it is.
-    const setCredentials = `set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}`;
-    if (/credential not found/i.test(stderr) || (anonymous && /\b401\b|unauthorized/i.test(stderr))) {
-        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): ${setCredentials}; ${detail}`);
-    }
-    if (anonymous && /\b403\b|denied|forbidden/i.test(stderr)) {
-        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403) to a client without credentials (password is empty): ${setCredentials}; ${detail}`);
-    }
-    if (/\b401\b|unauthorized/i.test(stderr)) {
-        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
-    }
-    if (/\b403\b|denied|forbidden/i.test(stderr)) {
-        const rights = action === 'read' ? 'pull' : 'push';
-        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`);
-    }
-    return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
-}
-
-;// CONCATENATED MODULE: ./src/publish/artifact.ts
-
-
-
-
-
-
-/**
- * Pushes the bundle as one OCI artifact manifest, untagged: a layer per bundle entry (links
- * followed by oras, marked by an annotation). The manifest oras pushed is then compared with
- * what was checked (the `files` output): oras hashes each file as it reads it, and the registry
- * takes a blob only with the digest it was announced with, so a layer digest that is not the
- * checked sha256 means the bytes changed after the check (a bundle file is a hard link into the
- * tool cache). No tag moves here.
- */
-async function publishArtifact(registry, bundle, artifactType, annotations, workDir) {
-    const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
-    await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
-    const exported = external_node_path_namespaceObject.join(workDir, 'pushed-manifest.json');
-    const { digest } = await push(registry, {
-        tags: [],
-        files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
-        cwd: bundle.dir,
-        artifactType,
-        annotationFile: file,
-        exportManifest: exported
-    });
-    checkPushedLayers(bundle, digest, await (0,promises_namespaceObject.readFile)(exported).catch(() => Buffer.alloc(0)));
-    return { digest };
-}
-const TITLE = 'org.opencontainers.image.title';
-/** The manifest `digest` holds every bundle entry with the size and sha256 that were checked. */
-function checkPushedLayers(bundle, digest, manifest) {
-    const unknown = (why) => new ActionError(`oras pushed ${digest} but ${why}; the pushed bytes cannot be compared with the checked ones, no tag was moved: run the step again`);
-    if (`sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(manifest).digest('hex')}` !== digest)
-        throw unknown('exported another manifest (--export-manifest)');
-    let layers;
-    try {
-        layers = JSON.parse(manifest.toString('utf8')).layers ?? [];
-    }
-    catch {
-        throw unknown('its manifest is not JSON');
-    }
-    const byTitle = new Map(layers.map(l => [l.annotations?.[TITLE], l]));
-    if (layers.length !== bundle.entries.length || byTitle.size !== layers.length)
-        throw unknown(`its manifest has ${layers.length} layers for ${bundle.entries.length} entries`);
-    for (const entry of bundle.entries) {
-        const layer = byTitle.get(entry.name);
-        if (!layer)
-            throw unknown(`its manifest has no layer ${entry.name}`);
-        const checked = `sha256:${entry.sha256}`;
-        if (layer.digest !== checked || layer.size !== entry.size) {
-            const name = entry.target ?? entry.name;
-            throw new ActionError(`bundle file ${name} changed after it was checked: pushed as ${String(layer.digest)} (${String(layer.size)} bytes), checked as ${checked} (${entry.size} bytes); no tag was moved (${digest} stays untagged); the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, name)} or its tool cache entry: run the step again`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: external "node:events"
-const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: ./src/publish/layer-tar.ts
-
-
-
-
-
-
-const CHUNK = 1 << 20;
-/**
- * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
- * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
- * hashing thread (src/archives/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
- * file's bytes as they are read. The tarball is created before `source` is opened.
- */
-async function writeLayer(spec, source, dest) {
-    const pack = tar_stream.pack();
-    const file = await (0,promises_namespaceObject.open)(dest, 'w');
-    let size = 0;
-    const feed = new HashedFeed('sha256', appender(file));
-    let digest = '';
-    const read = spec.header.type === 'file' ? new HashedFeed('sha256', () => undefined) : undefined;
-    try {
-        const written = (async () => {
-            try {
-                for await (const chunk of pack) {
-                    size += chunk.length;
-                    const full = feed.push(chunk);
-                    if (full)
-                        await full;
-                }
-                digest = await feed.digest();
-            }
-            catch (err) {
-                feed.discard();
-                throw err;
-            }
-        })();
-        // Settles only if writing fails (a full disk): the pack is then no longer read, and the
-        // source must stop waiting for room in it.
-        const writeFailed = written.then(() => new Promise(() => undefined));
-        writeFailed.catch(() => undefined);
-        try {
-            // A failing entry (a file no longer of the planned size) destroys the pack: `written` rejects.
-            const entry = pack.entry({ ...spec.header });
-            if (spec.header.type === 'file') {
-                for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
-                    const full = read.push(chunk);
-                    if (full)
-                        await full;
-                    if (!entry.write(chunk))
-                        await Promise.race([(0,external_node_events_namespaceObject.once)(entry, 'drain'), writeFailed]);
-                }
-            }
-            entry.end(() => undefined);
-            pack.finalize();
-        }
-        catch (err) {
-            read?.discard();
-            pack.destroy(err);
-            await written.catch(() => undefined);
-            throw err;
-        }
-        await written.catch(err => {
-            read?.discard();
-            throw err;
-        });
-    }
-    finally {
-        await file.close();
-    }
-    const content = read ? await read.digest() : '';
-    return { digest: `sha256:${digest}`, size, content };
-}
-
-;// CONCATENATED MODULE: ./src/publish/image-index.ts
-
-
-
-
-
-
-
-
-/** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
-const LAYER_CONCURRENCY = 2;
-/**
- * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
- * the same layers, then the index. Each layer holds the bytes its writer read, which must be
- * the ones checked (the `files` output): a bundle file is a hard link into the tool cache, and
- * whatever writes there after the check would otherwise be pushed. No tag moves here.
- */
-async function publishImage(registry, bundle, annotations, workDir) {
-    const dir = external_node_path_namespaceObject.join(workDir, 'image');
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const layers = planLayers(bundle.entries);
-    let started = Date.now();
-    const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
-    bundle.entries.forEach((entry, i) => {
-        const read = written[i].content;
-        if (entry.target === undefined && read !== entry.sha256) {
-            throw new ActionError(`bundle file ${entry.name} changed after it was checked: read for its layer as sha256:${read}, checked as sha256:${entry.sha256}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, entry.name)} or its tool cache entry: run the step again`);
-        }
-    });
-    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`);
-    const diffIds = written.map(w => w.digest);
-    const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
-    await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
-    const platforms = {};
-    for (const platform of IMAGE_PLATFORMS) {
-        started = Date.now();
-        const config = `config.${platform.os}-${platform.architecture}.json`;
-        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, config), imageConfig(platform, diffIds, annotations));
-        const result = await push(registry, {
-            tags: [],
-            files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
-            cwd: dir,
-            imageConfig: config,
-            annotationFile
-        });
-        platforms[platformName(platform)] = result.digest;
-        info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
-    }
-    const digest = await createIndex(registry, {
-        tags: [],
-        manifests: Object.values(platforms),
-        annotations
-    });
-    return { digest, platforms };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -23391,6 +22097,505 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./src/inputs/rfc3339.ts
+/**
+ * RFC 3339 as oras 1.3.2 reads `org.opencontainers.image.created`: oras-go's
+ * ensureAnnotationCreated calls Go's `time.Parse(time.RFC3339, value)`. That parser is both
+ * stricter than the RFC (upper-case `T` and `Z` only, a real calendar date, no leap second) and
+ * looser (a one-digit hour, a comma before the fraction, offsets up to ±24:60), so a value is
+ * checked against Go's rules here rather than against `Date.parse`, which rolls Feb 30 over into
+ * March and accepts what oras refuses after every archive was downloaded.
+ */
+const GO_RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+/** What is accepted, for error messages. */
+const RFC3339_FORM = 'YYYY-MM-DDThh:mm:ss[.fraction] then Z or ±hh:mm, upper-case T and Z, a real calendar date, e.g. 2024-05-01T12:00:00Z';
+function isOrasRfc3339(value) {
+    const m = GO_RFC3339.exec(value);
+    if (!m)
+        return false;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+    const offsetHour = m[7] === undefined ? 0 : Number(m[7]);
+    const offsetMinute = m[8] === undefined ? 0 : Number(m[8]);
+    return (month >= 1 &&
+        month <= 12 &&
+        day >= 1 &&
+        day <= daysIn(month, year) &&
+        hour <= 23 &&
+        minute <= 59 &&
+        second <= 59 &&
+        // Go compares offsets with > rather than >=: "some people do write offsets of 24 hours".
+        offsetHour <= 24 &&
+        offsetMinute <= 60);
+}
+/**
+ * What containerd accepts in an image config's `created`: Go's JSON decoding of time.Time is
+ * strict RFC 3339 (time.parseStrictRFC3339), which refuses the leniencies time.Parse allows: a
+ * one-digit hour, a comma before the fraction, an offset of 24 hours or 60 minutes.
+ */
+function isStrictRfc3339(value) {
+    const m = GO_RFC3339.exec(value);
+    return (m !== null &&
+        isOrasRfc3339(value) &&
+        m[4].length === 2 &&
+        !value.includes(',') &&
+        (m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59)));
+}
+function daysIn(month, year) {
+    if (month === 2)
+        return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+    return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+// The years RFC 3339 (and so oras) can write: four digits.
+const FIRST_MS = Date.parse('0000-01-01T00:00:00Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * Second precision in UTC, as oras writes `created` itself; undefined for a time that RFC 3339
+ * cannot write (before year 0, after 9999, or not a time at all), where `toISOString` would
+ * throw a bare "Invalid time value" or write a six-digit year that oras refuses.
+ */
+function formatRfc3339(ms) {
+    if (!Number.isFinite(ms) || ms < FIRST_MS || ms > LAST_MS)
+        return undefined;
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+;// CONCATENATED MODULE: ./src/inputs/created.ts
+
+
+// 9999-12-31T23:59:59Z: RFC 3339 writes four-digit years only.
+const MAX_SOURCE_DATE_EPOCH = 253402300799;
+const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+/**
+ * created (or SOURCE_DATE_EPOCH) as oras reads it; with format: image, it and the annotation
+ * `org.opencontainers.image.created` must also be what containerd reads.
+ */
+function checkCreated(input, sourceDateEpoch, format, createdAnnotation) {
+    const created = parseCreated(input, sourceDateEpoch);
+    if (format === 'image') {
+        // The image config carries created too, and containerd reads it more strictly than oras.
+        for (const [what, value] of [
+            ['created', created],
+            [`annotations: ${CREATED_ANNOTATION}`, createdAnnotation]
+        ]) {
+            if (value !== undefined && !isStrictRfc3339(value)) {
+                throw new ActionError(`${what} ${JSON.stringify(value)} is read by oras but not by containerd, which reads the image config's created as strict RFC 3339 (format: image): use a two-digit hour, "." before a fraction and an offset within ±23:59, e.g. 2024-05-01T12:00:00Z`);
+            }
+        }
+    }
+    return created;
+}
+/** An explicit `created` wins over SOURCE_DATE_EPOCH; both absent means derive from content. */
+function parseCreated(created, sourceDateEpoch) {
+    if (created !== '') {
+        if (!isOrasRfc3339(created)) {
+            throw new ActionError(`created ${JSON.stringify(created)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
+        }
+        return created;
+    }
+    const epoch = sourceDateEpoch.trim();
+    if (epoch !== '') {
+        if (!/^\d+$/.test(epoch)) {
+            throw new ActionError(`SOURCE_DATE_EPOCH ${JSON.stringify(epoch)} is not a whole number of seconds since 1970`);
+        }
+        if (Number(epoch) > MAX_SOURCE_DATE_EPOCH) {
+            throw new ActionError(`SOURCE_DATE_EPOCH ${epoch} is after 9999-12-31T23:59:59Z (${MAX_SOURCE_DATE_EPOCH}), the last time RFC 3339 can write: give a smaller number of seconds since 1970`);
+        }
+        return rfc3339(new Date(Number(epoch) * 1000));
+    }
+    return undefined;
+}
+/**
+ * `created` derived from the newest file time inside the archives, second precision in UTC as
+ * oras writes it. A time RFC 3339 cannot write (an archive entry dated past 9999, or a tar time
+ * field JavaScript cannot hold) is refused by name instead of a bare "Invalid time value".
+ */
+function rfc3339(date) {
+    const text = formatRfc3339(date.getTime());
+    if (text === undefined) {
+        const when = Number.isNaN(date.getTime())
+            ? 'not a valid time'
+            : `${date.getTime() / 1000} s since 1970`;
+        throw new ActionError(`the newest file time inside the archives (${when}) is outside the years 0000 to 9999 that RFC 3339 can write, so created cannot be derived from it: set created (e.g. 2024-05-01T12:00:00Z) or SOURCE_DATE_EPOCH`);
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/image.ts
+
+
+const OCI_LAYOUT_PREFIX = 'oci-layout:';
+// The distribution reference grammar (distribution/reference): lower-case path components
+// separated by '/', each made of alphanumerics joined by '.', '_', '__' or dashes.
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+|\[[0-9A-Fa-f:]+\]|[A-Za-z0-9-]+)(?::\d{1,5})?$/;
+/** Validates the `image` input: a registry repository without tag or digest, or oci-layout:<dir>. */
+function parseImage(value) {
+    const bad = (why) => new ActionError(`image ${JSON.stringify(value)} ${why}`);
+    if (value.startsWith(OCI_LAYOUT_PREFIX)) {
+        const dir = value.slice(OCI_LAYOUT_PREFIX.length);
+        if (dir === '')
+            throw bad('names no directory: use oci-layout:<dir>, e.g. oci-layout:./hook-oci');
+        // oras splits its first argument at "," (tags) before anything else, and a layout reference
+        // <dir>[:tag|@digest] at the last "@", else the last ":" (cmd/oras/internal/option/target.go):
+        // a directory holding any of them is written somewhere else, or read with a reference nobody
+        // gave. What oras receives is the absolute path, so the working directory counts too.
+        const absolute = external_node_path_namespaceObject.resolve(dir);
+        const mark = [',', '@', ':'].find(m => absolute.includes(m));
+        if (mark !== undefined) {
+            const where = absolute === dir ? '' : ` (absolute path ${JSON.stringify(absolute)})`;
+            throw bad(`names a directory${where} with "${mark}", which oras reads as a tag list, tag or digest separator: choose a directory whose absolute path has no ",", ":" or "@"`);
+        }
+        return { kind: 'oci-layout', dir, name: value };
+    }
+    if (/^[a-z]+:\/\//i.test(value)) {
+        throw bad('must not have a scheme: use registry/repository, e.g. ghcr.io/owner/hook-images');
+    }
+    if (value.includes('@')) {
+        throw bad('must not contain a digest: give the repository only, e.g. ghcr.io/owner/hook-images');
+    }
+    const slash = value.indexOf('/');
+    const registry = slash < 0 ? '' : value.slice(0, slash);
+    const repository = slash < 0 ? value : value.slice(slash + 1);
+    const looksLikeHost = registry.includes('.') || registry.includes(':') || registry === 'localhost';
+    if (!looksLikeHost || !HOST.test(registry)) {
+        throw bad('must start with a registry host: use registry/repository, e.g. ghcr.io/owner/hook-images');
+    }
+    const last = repository.split('/').pop() ?? '';
+    if (last.includes(':')) {
+        throw bad('must not contain a tag: give the repository only and set tags through the tags input');
+    }
+    const components = repository.split('/');
+    if (repository === '' || components.some(c => !PATH_COMPONENT.test(c))) {
+        const hint = repository !== repository.toLowerCase()
+            ? ` (try ${registry}/${repository.toLowerCase()})`
+            : '';
+        throw bad(`has an invalid repository path: lower-case letters, digits and single separators (. _ __ -) between "/"-separated parts${hint}`);
+    }
+    if (value.length > 255)
+        throw bad('is longer than 255 characters');
+    return { kind: 'registry', registry, repository, name: `${registry}/${repository}` };
+}
+/** image: the input, or GHCR's repository of this workflow when something will be pushed. */
+function checkImage(imageInput, env, willPush) {
+    let image;
+    if (imageInput !== '') {
+        image = parseImage(imageInput);
+    }
+    else if (willPush) {
+        const repository = env['GITHUB_REPOSITORY'] ?? '';
+        if (repository === '') {
+            throw new ActionError('image is empty and GITHUB_REPOSITORY is not set: set image to a repository such as ghcr.io/owner/hook-images or oci-layout:<dir>');
+        }
+        // GHCR refuses upper case, and forks are often named with it.
+        image = parseImage(`ghcr.io/${repository.toLowerCase()}`);
+    }
+    return image;
+}
+/** How oras names one tag of the target on its command line and in its output. */
+function reference(image, tag) {
+    return image.kind === 'registry' ? `${image.name}:${tag}` : `${image.dir}:${tag}`;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/lists.ts
+
+/** The inputs that are lists: tags, annotations and extra-files, parsed line by line. */
+// The OCI distribution spec's tag grammar.
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function checkTag(tag, source) {
+    if (!TAG.test(tag)) {
+        throw new ActionError(`${source} ${JSON.stringify(tag)} is not a valid tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`);
+    }
+    return tag;
+}
+/** The `tags` input: comma or newline separated. */
+function parseTagList(text) {
+    return text
+        .split(/[,\n]/)
+        .map(t => t.trim())
+        .filter(t => t !== '')
+        .map(t => checkTag(t, 'tag'));
+}
+/** The `annotations` input: one `key=value` per line, blank lines ignored. */
+function parseAnnotations(text) {
+    const out = {};
+    text.split('\n').forEach((raw, i) => {
+        const line = raw.trim();
+        if (line === '')
+            return;
+        const eq = line.indexOf('=');
+        const key = eq < 0 ? '' : line.slice(0, eq).trim();
+        if (eq < 0 || key === '' || /\s/.test(key)) {
+            throw new ActionError(`annotations line ${i + 1} ${JSON.stringify(line)} is not key=value (one annotation per line, e.g. org.opencontainers.image.vendor=ACME)`);
+        }
+        out[key] = line.slice(eq + 1).trim();
+    });
+    return out;
+}
+/** The `extra-files` input: one glob pattern per line; blank lines and `#` comments skipped. */
+function parseExtraFilePatterns(text) {
+    return text
+        .split('\n')
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('#'));
+}
+
+;// CONCATENATED MODULE: ./src/inputs/urls.ts
+
+
+/**
+ * download-url is a base that asset paths are appended to, so a query or fragment would end up
+ * in the middle of every URL. Credentials in it are moved into an Authorization header, so that
+ * no URL that is printed, or kept in an error, carries them. Refusals show the URL as displayUrl
+ * does: without its user info, query and fragment, which may hold a secret (`?token=…`).
+ */
+function parseDownloadUrl(value) {
+    const url = checkHttpUrl('download-url', value);
+    for (const [mark, what] of [
+        ['?', 'a query string'],
+        ['#', 'a fragment']
+    ]) {
+        if (value.includes(mark)) {
+            throw new ActionError(`download-url ${JSON.stringify(displayUrl(value))} has ${what} (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"`);
+        }
+    }
+    if (url.username === '' && url.password === '') {
+        return { url: value.replace(/\/+$/, ''), secrets: [] };
+    }
+    const decode = (s) => {
+        try {
+            return decodeURIComponent(s);
+        }
+        catch {
+            return s;
+        }
+    };
+    // Masked as written in the URL and as decoded: either form could be printed.
+    const written = [url.username, url.password];
+    const username = decode(url.username);
+    const password = decode(url.password);
+    const basic = Buffer.from(`${username}:${password}`).toString('base64');
+    url.username = '';
+    url.password = '';
+    return {
+        url: url.href.replace(/\/+$/, ''),
+        authorization: `Basic ${basic}`,
+        secrets: [username, password, ...written, basic]
+    };
+}
+function checkHttpUrl(name, value) {
+    const shown = JSON.stringify(displayUrl(value));
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ActionError(`${name} ${shown} is not a URL; expected http(s)://host/path`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new ActionError(`${name} ${shown} must be an http:// or https:// URL`);
+    }
+    return url;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/inputs.ts
+
+
+
+
+
+
+
+const DEFAULT_ORAS_VERSION = '1.3.4';
+/** `manifest index create` (format: image) came in 1.3.0; `--format json` in 1.2.0. */
+const MINIMUM_ORAS_VERSION = '1.3.0';
+const DEFAULT_ARTIFACT_TYPE = 'application/vnd.tinkerbell.hook.os.v1+tar';
+const DEFAULT_HOOK_REPOSITORY = 'tinkerbell/hook';
+const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS = 900;
+// Node timers hold a signed 32-bit count of milliseconds; a longer delay fires at once.
+const MAX_DOWNLOAD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const BUNDLE_FORMATS = ['artifact', 'image'];
+/**
+ * Reads and checks every input before anything touches the network, so that a typo fails in
+ * milliseconds with one line instead of after a download. The runner fills defaults from
+ * action.yml; the same defaults are applied here for runs without a runner (local script, tests).
+ * Each group is checked by the function named after it, in this order (the first error wins).
+ */
+function parseInputs(read, env) {
+    const get = (name, fallback = '') => {
+        const value = read(name).trim();
+        return value === '' ? fallback : value;
+    };
+    const release = checkRelease(get);
+    const switches = checkSwitches(get);
+    const image = checkImage(get('image'), env, switches.push && release.variant !== '');
+    const oras = checkOras(get);
+    const downloadTimeoutMs = checkDownloadTimeout(get);
+    const { password, githubToken, ...format } = checkFormat(get, read, env);
+    const { download, ...releaseInputs } = release;
+    return {
+        ...releaseInputs,
+        downloadUrl: download.url,
+        ...(download.authorization === undefined
+            ? {}
+            : { downloadAuthorization: download.authorization }),
+        bundleDir: get('bundle-dir'),
+        push: switches.push,
+        skipPublished: switches.skipPublished,
+        image,
+        extraTags: parseTagList(get('tags')),
+        latest: switches.latest,
+        iso: switches.iso,
+        username: get('username', env['GITHUB_ACTOR'] ?? ''),
+        password,
+        plainHttp: switches.plainHttp,
+        annotations: format.annotations,
+        artifactType: format.artifactType,
+        format: format.format,
+        created: format.created,
+        oras,
+        githubToken,
+        downloadTimeoutMs,
+        extraFiles: parseExtraFilePatterns(get('extra-files')),
+        secrets: [password, githubToken, ...download.secrets].filter(s => s !== '')
+    };
+}
+/** hook-version, variant, hook-repository and download-url: which release, from where. */
+function checkRelease(get) {
+    const hookVersion = get('hook-version');
+    if (hookVersion === '') {
+        throw new ActionError('hook-version is required: a release tag such as v0.11.1, latest or newest');
+    }
+    if (!['latest', 'newest'].includes(hookVersion) && !isReleaseTag(hookVersion)) {
+        throw new ActionError(`hook-version ${JSON.stringify(hookVersion)} is not a hook release: use a tag such as v0.11.1, latest (the rolling build) or newest (the highest vX.Y.Z tag)`);
+    }
+    const variant = get('variant');
+    if (variant !== '' && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(variant)) {
+        throw new ActionError(`variant ${JSON.stringify(variant)} is not a variant name: use lower-case letters, digits and "-", e.g. lts, armbian-bcm2711, lts-all (leave it empty to list the variants)`);
+    }
+    const hookRepository = get('hook-repository', DEFAULT_HOOK_REPOSITORY);
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(hookRepository)) {
+        throw new ActionError(`hook-repository ${JSON.stringify(hookRepository)} is not owner/name, e.g. tinkerbell/hook`);
+    }
+    const download = parseDownloadUrl(get('download-url', `https://github.com/${hookRepository}/releases/download`));
+    return { hookVersion, variant, hookRepository, download };
+}
+/** The true/false inputs: push, latest, iso, skip-published, plain-http. */
+function checkSwitches(get) {
+    const push = parseBoolean('push', get('push', 'true'));
+    const latest = parseBoolean('latest', get('latest', 'false'));
+    const iso = parseBoolean('iso', get('iso', 'false'));
+    const skipPublished = parseBoolean('skip-published', get('skip-published', 'true'));
+    const plainHttp = parseBoolean('plain-http', get('plain-http', 'false'));
+    return { push, latest, iso, skipPublished, plainHttp };
+}
+/** oras-version, oras-url and oras-checksum. */
+function checkOras(get) {
+    const orasVersion = get('oras-version', DEFAULT_ORAS_VERSION).replace(/^v/, '');
+    if (node_modules_semver.valid(orasVersion) === null || node_modules_semver.clean(orasVersion) !== orasVersion) {
+        throw new ActionError(`oras-version ${JSON.stringify(orasVersion)} is not a release version such as ${DEFAULT_ORAS_VERSION}`);
+    }
+    if (node_modules_semver.lt(orasVersion, MINIMUM_ORAS_VERSION)) {
+        throw new ActionError(`oras-version ${orasVersion} is too old: the action needs ${MINIMUM_ORAS_VERSION} or newer (\`manifest index create\` came in 1.3.0, \`--format json\` in 1.2.0); use ${DEFAULT_ORAS_VERSION}, the default`);
+    }
+    const orasUrl = get('oras-url');
+    const orasChecksum = get('oras-checksum').toLowerCase();
+    if ((orasUrl === '') !== (orasChecksum === '')) {
+        throw new ActionError('oras-url and oras-checksum go together: give both (the archive URL and its sha256) or neither');
+    }
+    if (orasUrl !== '')
+        checkHttpUrl('oras-url', orasUrl);
+    if (orasChecksum !== '' && !/^[0-9a-f]{64}$/.test(orasChecksum)) {
+        throw new ActionError('oras-checksum must be the 64 hex digits of the archive sha256');
+    }
+    return orasUrl === ''
+        ? { version: orasVersion }
+        : { version: orasVersion, url: orasUrl, checksum: orasChecksum };
+}
+/** download-timeout, in milliseconds. */
+function checkDownloadTimeout(get) {
+    const timeout = get('download-timeout', String(DEFAULT_DOWNLOAD_TIMEOUT_SECONDS));
+    if (!/^\d+$/.test(timeout)) {
+        throw new ActionError(`download-timeout ${JSON.stringify(timeout)} is not a whole number of seconds (0: no limit)`);
+    }
+    if (Number(timeout) > MAX_DOWNLOAD_TIMEOUT_SECONDS) {
+        throw new ActionError(`download-timeout ${timeout} is more than ${MAX_DOWNLOAD_TIMEOUT_SECONDS} seconds (about 24 days), the longest a timer can wait: give fewer seconds, or 0 for no limit`);
+    }
+    return Number(timeout) * 1000;
+}
+/**
+ * What shapes the pushed bytes: artifact-type, annotations, format and created (with
+ * SOURCE_DATE_EPOCH); password and github-token are read on the way, unchecked.
+ */
+function checkFormat(get, read, env) {
+    const artifactType = get('artifact-type', DEFAULT_ARTIFACT_TYPE);
+    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(artifactType)) {
+        throw new ActionError(`artifact-type ${JSON.stringify(artifactType)} is not a media type such as ${DEFAULT_ARTIFACT_TYPE}`);
+    }
+    const annotations = parseAnnotations(get('annotations'));
+    const createdAnnotation = annotations[CREATED_ANNOTATION];
+    if (createdAnnotation !== undefined && !isOrasRfc3339(createdAnnotation)) {
+        throw new ActionError(`annotations: ${CREATED_ANNOTATION} ${JSON.stringify(createdAnnotation)} is not an RFC 3339 time as oras reads it: ${RFC3339_FORM}`);
+    }
+    const password = read('password');
+    const githubToken = get('github-token', env['GITHUB_TOKEN'] ?? '');
+    const format = get('format', 'artifact');
+    if (!BUNDLE_FORMATS.includes(format)) {
+        throw new ActionError(`format ${JSON.stringify(format)} is not a bundle format: use artifact (an OCI artifact for oras pull) or image (an OCI image index that containerd and Kubernetes image volumes mount)`);
+    }
+    const created = checkCreated(get('created'), env['SOURCE_DATE_EPOCH'] ?? '', format, createdAnnotation);
+    return {
+        artifactType,
+        annotations,
+        format: format,
+        created,
+        password,
+        githubToken
+    };
+}
+function isReleaseTag(tag) {
+    return /^v\d/.test(tag) && node_modules_semver.valid(tag.slice(1)) !== null && tag.length <= 64;
+}
+function parseBoolean(name, value) {
+    if (/^(true|True|TRUE)$/.test(value))
+        return true;
+    if (/^(false|False|FALSE)$/.test(value))
+        return false;
+    throw new ActionError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+;// CONCATENATED MODULE: ./src/release/isos.ts
+
+
+// hook's linuxkit build names them `--name hook-<OUTPUT_ID>` with `--format iso-efi-initrd`
+// (HOOK-RELEASES.md); only some flavors have one (default and LTS today), read from the release.
+const ISO_ASSET = /^hook-(.+)-efi-initrd\.iso$/;
+/** Every `hook-<id>-efi-initrd.iso` listed in checksum.txt. */
+function releaseIsos(checksums) {
+    const isos = [];
+    for (const [asset, sha512] of checksums) {
+        const m = ISO_ASSET.exec(asset);
+        if (m)
+            isos.push({ id: m[1], asset, sha512 });
+    }
+    return isos.sort((a, b) => compare(a.id, b.id));
+}
+/** The ISO images of a variant: one for each of its archives that has one. */
+function variantIsos(variant, isos) {
+    return isos.filter(iso => variant.archives.includes(iso.id));
+}
+/** `iso: true`: the variant's ISOs, refused before any download when it has none. */
+function planIsos(variant, isos, variants) {
+    const planned = variantIsos(variant, isos);
+    if (planned.length === 0) {
+        const having = variants.filter(v => variantIsos(v, isos).length > 0).map(v => v.name);
+        throw new ActionError(having.length === 0
+            ? `iso: true, but this release has no hook-<id>-efi-initrd.iso at all; set iso: false`
+            : `iso: true, but variant ${variant.name} has no ISO image in this release; choose one of ${having.join(', ')}, or set iso: false`);
+    }
+    return planned;
+}
+/** Tool cache entries of ISOs: the one image under its release name. */
+
 ;// CONCATENATED MODULE: ./src/release/release.ts
 
 
@@ -23479,6 +22684,1189 @@ function explainApiError(err, repository, authenticated) {
         return new ActionError(`${where} failed: HTTP ${e.status}: ${describeError(err)}`);
     }
     return new ActionError(`${where} failed: ${describeError(err)}`);
+}
+
+;// CONCATENATED MODULE: ./src/bundle/make.ts
+
+
+
+
+
+
+
+
+/** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
+const ARCHIVE_CONCURRENCY = 4;
+/**
+ * Fetches the plan's archives and ISO images (or takes them from the tool cache), then lays out
+ * the bundle in bundle-dir, or in a new directory of RUNNER_TEMP that the run keeps.
+ */
+async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir) {
+    const started = Date.now();
+    const options = (asset) => ({
+        url: assetUrl(release, asset),
+        timeoutMs: inputs.downloadTimeoutMs,
+        workDir,
+        ...(inputs.downloadAuthorization === undefined
+            ? {}
+            : { authorization: inputs.downloadAuthorization })
+    });
+    const fetches = [
+        ...plan.archives.map(archive => () => fetchArchive(archive, options(archive.asset))),
+        ...plan.isos.map(iso => () => fetchIso(iso, options(iso.asset)))
+    ];
+    const contents = await mapLimit(fetches, ARCHIVE_CONCURRENCY, fetch => fetch());
+    let dir = inputs.bundleDir;
+    if (dir === '') {
+        dir = external_node_path_namespaceObject.join(runnerTemp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_namespaceObject.randomUUID)().slice(0, 8)}`);
+        temp.keepUnlessCancelled(dir);
+    }
+    const bundle = await buildBundle(plan, contents, dir, extraFiles);
+    const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0);
+    const hits = contents.filter(c => c.cached).length;
+    info(`bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache)${extraFiles.length > 0 ? ` and ${extraFiles.length} extra files` : ''} in ${seconds(Date.now() - started)}`);
+    for (const e of bundle.entries)
+        info(`  ${e.name}${e.target ? ` -> ${e.target}` : ''}  ${bytes(e.size)}  sha256:${e.sha256}`);
+    return bundle;
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/errors.ts
+
+// Besides server failures and dropped connections: a registry racing two uploads of one blob
+// (parallel matrix jobs push the same empty config and shared layers) may lose it and answer
+// "blob unknown" or "digest invalid"; a second push finds the blob there and succeeds.
+const TRANSIENT = /blob unknown|digest invalid|status code (5\d\d|429)|\b(50[0-4]|429) (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|TLS handshake timeout/i;
+// An error response with a JSON body is printed by its error codes alone, without the status
+// (`Error response from registry: unknown: …`): the codes a server failure or a rate limit
+// carries. Anchored, so that "manifest unknown: …" (a refusal) is not one of them.
+const TRANSIENT_CODE = /(?:^Error: |registry: |; )(?:unknown|unavailable|toomanyrequests):/im;
+function isTransient(stderr) {
+    return TRANSIENT.test(stderr) || TRANSIENT_CODE.test(stderr);
+}
+function firstError(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return (lines.find(l => l.startsWith('Error')) ?? lines[0] ?? 'no error output').replace(/^Error:\s*/, '');
+}
+// How each failing command is named in an error line.
+const DOING = {
+    'push to': 'push to',
+    read: 'read of',
+    'tag in': 'tagging in'
+};
+/** Turns oras's error text into what the workflow author has to do about it. */
+function registryError(image, username, action, stderr, attempts = 1, anonymous = false) {
+    const detail = firstError(stderr);
+    const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+    if (image.kind === 'oci-layout')
+        return new ActionError(`oras could not ${action} ${image.dir}${after}: ${detail}`);
+    const where = image.registry;
+    const ghcr = where === 'ghcr.io';
+    // Without a password oras asks a Bearer-token registry (GHCR) for an anonymous token, and the
+    // refusal is a plain 401 or 403: nobody's credentials were rejected. A 401 asks for them; a 403
+    // may also be a rule that credentials would not lift, so it is named as what it is.
+    const setCredentials = `set username and password${ghcr ? ' (password: ${{ secrets.GITHUB_TOKEN }}, with `permissions: packages: write`)' : ''}`;
+    if (/credential not found/i.test(stderr) || (anonymous && /\b401\b|unauthorized/i.test(stderr))) {
+        return new ActionError(`${where} requires credentials to ${action.replace(/ (to|in)$/, '')} ${image.name} and none were given (password is empty): ${setCredentials}; ${detail}`);
+    }
+    if (anonymous && /\b403\b|denied|forbidden/i.test(stderr)) {
+        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403) to a client without credentials (password is empty): ${setCredentials}; ${detail}`);
+    }
+    if (/\b401\b|unauthorized/i.test(stderr)) {
+        return new ActionError(`${where} rejected the credentials of ${JSON.stringify(username)} (401 unauthorized) on ${DOING[action]} ${image.name}: check username and password${ghcr ? " (GITHUB_TOKEN works for the repository's own packages)" : ''}`);
+    }
+    if (/\b403\b|denied|forbidden/i.test(stderr)) {
+        const rights = action === 'read' ? 'pull' : 'push';
+        return new ActionError(`${where} denied ${DOING[action]} ${image.name} (403): ${ghcr ? 'the workflow needs `permissions: packages: write`, and the package must grant this repository write access' : `the credentials lack ${rights} rights on that repository`}; ${detail}`);
+    }
+    return new ActionError(`could not ${action} ${image.name}${after}: ${detail}`);
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/output.ts
+
+function parseFetchOutput(stdout, ref) {
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        parsed = undefined;
+    }
+    const o = parsed;
+    if (!o ||
+        typeof o.digest !== 'string' ||
+        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
+        typeof o.content !== 'object' ||
+        o.content === null) {
+        throw new ActionError(`oras manifest fetch printed no JSON manifest for ${ref} (got ${JSON.stringify(stdout.trim().slice(0, 120))}); cannot tell what is published, run again`);
+    }
+    const annotations = {};
+    const raw = o.content.annotations;
+    if (typeof raw === 'object' && raw !== null) {
+        for (const [k, v] of Object.entries(raw))
+            if (typeof v === 'string')
+                annotations[k] = v;
+    }
+    let platforms;
+    if (Array.isArray(o.content.manifests)) {
+        for (const m of o.content.manifests) {
+            if (typeof m?.digest !== 'string' || !m.platform)
+                continue;
+            platforms ??= {};
+            platforms[`${String(m.platform.os)}/${String(m.platform.architecture)}`] = m.digest;
+        }
+    }
+    return {
+        digest: o.digest,
+        mediaType: typeof o.mediaType === 'string' ? o.mediaType : '',
+        annotations,
+        ...(platforms ? { platforms } : {})
+    };
+}
+function parsePushOutput(stdout) {
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        parsed = undefined;
+    }
+    const o = parsed;
+    if (!o ||
+        typeof o.digest !== 'string' ||
+        !/^sha256:[0-9a-f]{64}$/.test(o.digest) ||
+        typeof o.reference !== 'string') {
+        throw new ActionError(`oras push printed no JSON result with a digest (got ${JSON.stringify(stdout.trim().slice(0, 120))}); the push state is unknown, check the registry and run again`);
+    }
+    return { digest: o.digest, reference: o.reference, size: typeof o.size === 'number' ? o.size : 0 };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/publish/oras/process.ts
+
+// Every oras still running, so that a cancelled step can stop them: @actions/exec gives no
+// handle on its child, and an orphaned oras would go on pushing after the step was cancelled.
+const running = new Set();
+/**
+ * Runs oras with an argument vector (no shell). `stdin` carries the registry password, so it
+ * is on no command line and in no file; stdin is closed either way, so oras never waits on it.
+ */
+function runOras(binary, args, opts = {}) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+        running.add(child);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+        // oras may exit before reading its stdin (a flag error): that is its answer, not ours.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(opts.stdin ?? '');
+        child.once('error', err => {
+            running.delete(child);
+            reject(err);
+        });
+        child.once('close', (code, signal) => {
+            running.delete(child);
+            resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
+        });
+    });
+}
+/** Stops every running oras: SIGTERM, then SIGKILL for one that ignores it within `graceMs`. */
+async function stopOras(graceMs = 1000) {
+    await Promise.all([...running].map(child => new Promise(resolve => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+        });
+        child.kill('SIGTERM');
+    })));
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/calls.ts
+
+
+
+
+
+
+
+
+
+async function orasVersion(binary) {
+    const out = await getExecOutput(binary, ['version'], {
+        silent: true,
+        ignoreReturnCode: true
+    });
+    const m = /^Version:\s*(\S+)/m.exec(out.stdout);
+    if (out.exitCode !== 0 || !m) {
+        throw new ActionError(`oras at ${binary} does not run (exit ${out.exitCode}): ${firstError(out.stderr || out.stdout)}`);
+    }
+    return m[1];
+}
+/** Where a command finds its target, and the credentials that go with it (never `oras login`). */
+function targetFlags(r) {
+    if (r.image.kind === 'oci-layout')
+        return ['--oci-layout'];
+    const credentials = r.password === '' ? [] : [...(r.username !== '' ? ['-u', r.username] : []), '--password-stdin'];
+    return ['--registry-config', r.config, ...credentials, ...(r.plainHttp ? ['--plain-http'] : [])];
+}
+/** The repository part of a reference: the registry repository, or the layout directory. */
+function targetName(r) {
+    return r.image.kind === 'registry' ? r.image.name : external_node_path_namespaceObject.resolve(r.image.dir);
+}
+/**
+ * One oras command against the target; a transient registry failure is tried again after the
+ * delays in `backoffMs`, a refusal is not. Returns the output of the successful attempt, or
+ * `undefined` when `absent` recognises the failure as a normal answer.
+ */
+async function orasCall(r, verb, args, opts = {}) {
+    const backoff = opts.backoffMs ?? [2000, 5000];
+    const stdin = r.image.kind === 'registry' && r.password !== '' ? r.password : undefined;
+    for (let attempt = 1;; attempt++) {
+        const out = await runOras(r.binary, args, { cwd: opts.cwd, stdin });
+        opts.onAttempt?.(out);
+        if (out.exitCode !== 0 && opts.absent?.(out.stderr))
+            return undefined;
+        for (const line of out.stderr.split('\n'))
+            if (line.trim() !== '')
+                info(`oras: ${line}`);
+        if (out.exitCode === 0)
+            return out;
+        const delay = backoff[attempt - 1];
+        if (delay === undefined || !isTransient(out.stderr)) {
+            throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '');
+        }
+        const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ');
+        warning(`oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
+        await new Promise(resolve => setTimeout(resolve, delay));
+    }
+}
+const IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+/** The target with every tag at once, or with none (a push by digest, no tag moves). */
+function targetRef(r, tags) {
+    return tags.length === 0 ? targetName(r) : `${targetName(r)}:${tags.join(',')}`;
+}
+/** One `oras push` for every tag. */
+async function push(r, req) {
+    // With --config and without --artifact-type, oras packs an image-spec 1.0 manifest.
+    const kind = req.imageConfig !== undefined
+        ? ['--config', `${req.imageConfig}:${IMAGE_CONFIG_MEDIA_TYPE}`]
+        : ['--artifact-type', req.artifactType ?? ''];
+    const args = [
+        'push',
+        '--format',
+        'json',
+        ...targetFlags(r),
+        ...kind,
+        '--annotation-file',
+        req.annotationFile,
+        ...(req.exportManifest === undefined ? [] : ['--export-manifest', req.exportManifest]),
+        targetRef(r, req.tags),
+        ...req.files.map(f => `${f.name}:${f.mediaType}`)
+    ];
+    const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs });
+    return parsePushOutput(out.stdout);
+}
+/** `oras manifest index create`: the index is pushed and tagged with every tag in one call. */
+async function createIndex(r, req) {
+    const args = [
+        'manifest',
+        'index',
+        'create',
+        ...targetFlags(r),
+        targetRef(r, req.tags),
+        ...req.manifests,
+        ...Object.entries(req.annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
+    ];
+    const out = await orasCall(r, 'push to', args, { backoffMs: req.backoffMs });
+    // The command has no JSON output: its text ends with "Digest: <digest>".
+    const m = /^Digest: (sha256:[0-9a-f]{64})\s*$/m.exec(out.stdout);
+    if (!m) {
+        throw new ActionError(`oras manifest index create printed no digest (got ${JSON.stringify(out.stdout.trim().slice(-120))}); the push state is unknown, check the registry and run again`);
+    }
+    return m[1];
+}
+/**
+ * Reads what `tag` points at (`oras manifest fetch --format json`); `undefined` only when
+ * oras says the tag is not found. Any other failure (401, 5xx, the network) is an error after
+ * the usual retries: a doubt must never read as "absent".
+ */
+async function fetchManifest(r, tag, backoffMs) {
+    if (r.image.kind === 'oci-layout' && !(0,external_node_fs_namespaceObject.existsSync)(external_node_path_namespaceObject.join(targetName(r), 'index.json'))) {
+        return undefined; // a layout not made yet holds no tag
+    }
+    const args = [
+        'manifest',
+        'fetch',
+        '--format',
+        'json',
+        ...targetFlags(r),
+        `${targetName(r)}:${tag}`
+    ];
+    // A registry says `…: <repo>:<tag>: not found`; an OCI layout only `failed to fetch the
+    // content of "<dir>:<tag>": not found` (oras-go's content/oci falls back to resolving a blob,
+    // whose not-found names nothing).
+    const ref = `${targetName(r)}:${tag}`;
+    const notFound = new RegExp(`(?:${escapeRegExp(tag)}|${escapeRegExp(JSON.stringify(ref))}): not found\\s*$`, 'm');
+    const out = await orasCall(r, 'read', args, { backoffMs, absent: e => notFound.test(e) });
+    if (out === undefined)
+        return undefined;
+    return parseFetchOutput(out.stdout, reference(r.image, tag));
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/publish/plan.ts
+
+
+const LINK_ANNOTATION = 'org.tinkerbell.hook.link';
+const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant';
+/** What the skip-published check compares, and nothing else. */
+const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs';
+/**
+ * Bumped whenever the code changes what is pushed for the same inputs (file order, media
+ * types, annotations, links...), so that a bundle an older layout pushed is never skipped.
+ */
+const LAYOUT = '1';
+const plan_ALL_SUFFIX = '-all';
+/**
+ * The tag set of the original publish workflow: `<version>-<variant>`; lts is also the bare
+ * version, lts-all also `<version>-all`; `latest` repeats the scheme with the word latest.
+ */
+function planTags(version, variant, latest, extra) {
+    const prefixes = latest ? [version, 'latest'] : [version];
+    const tags = [];
+    for (const prefix of prefixes) {
+        tags.push(`${prefix}-${variant}`);
+        if (variant === 'lts')
+            tags.push(prefix);
+        if (variant === `lts${plan_ALL_SUFFIX}`)
+            tags.push(`${prefix}${plan_ALL_SUFFIX}`);
+    }
+    tags.push(...extra);
+    return [...new Set(tags.map(t => checkTag(t, 'computed tag')))];
+}
+function planAnnotations(f) {
+    return {
+        'org.opencontainers.image.source': `https://github.com/${f.hookRepository}`,
+        'org.opencontainers.image.version': f.version,
+        'org.opencontainers.image.description': `Tinkerbell Hook OS boot files, variant ${f.variant}, from ${f.hookRepository} ${f.version}`,
+        'org.opencontainers.image.created': f.created,
+        [VARIANT_ANNOTATION]: f.variant,
+        ...f.extra,
+        ...f.provenance
+    };
+}
+/**
+ * The provenance annotations every pushed bundle carries (decision 1): what it was built from,
+ * and `inputs`, the sha256 of a canonical JSON of everything that shapes its bytes. Two runs
+ * with the same `inputs` push the same bytes, so the skip-published check compares it alone.
+ */
+function planProvenance(f) {
+    const sources = sortKeys(Object.fromEntries(f.sources.map(s => [s.asset, s.sha512])));
+    const shaping = {
+        layout: LAYOUT,
+        format: f.format,
+        variant: f.variant,
+        hookRepository: f.hookRepository,
+        release: f.release,
+        sources,
+        ...(f.format === 'artifact' ? { artifactType: f.artifactType ?? '' } : {}),
+        annotations: f.annotations,
+        created: f.created,
+        iso: f.iso,
+        extraFiles: f.extraFiles,
+        oras: f.orasVersion
+    };
+    const digest = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(canonicalJson(shaping)).digest('hex');
+    return {
+        [VARIANT_ANNOTATION]: f.variant,
+        'org.tinkerbell.hook.format': f.format,
+        'org.tinkerbell.hook.layout': LAYOUT,
+        'org.tinkerbell.hook.sources': JSON.stringify(sources),
+        [INPUTS_ANNOTATION]: `sha256:${digest}`
+    };
+}
+function sortKeys(o) {
+    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+/** JSON with every object's keys sorted and no spaces: one text for one value. */
+function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(sortKeys(value));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+/**
+ * Layer media types. Kernels and initramfs images are opaque bytes to a registry; the dtbs
+ * tarball is gzip and is labelled so, so that nothing mistakes it for an image layer to unpack.
+ */
+function mediaTypeFor(name) {
+    return name.endsWith('.tar.gz') ? 'application/gzip' : 'application/octet-stream';
+}
+/** The --annotation-file content: manifest annotations plus the link marker on link layers. */
+function annotationFile(manifest, entries) {
+    const file = { $manifest: manifest };
+    for (const e of entries)
+        if (e.target !== undefined)
+            file[e.name] = { [LINK_ANNOTATION]: e.target };
+    return file;
+}
+
+;// CONCATENATED MODULE: ./src/publish/artifact.ts
+
+
+
+
+
+
+/**
+ * Pushes the bundle as one OCI artifact manifest, untagged: a layer per bundle entry (links
+ * followed by oras, marked by an annotation). The manifest oras pushed is then compared with
+ * what was checked (the `files` output): oras hashes each file as it reads it, and the registry
+ * takes a blob only with the digest it was announced with, so a layer digest that is not the
+ * checked sha256 means the bytes changed after the check (a bundle file is a hard link into the
+ * tool cache). No tag moves here.
+ */
+async function publishArtifact(registry, bundle, artifactType, annotations, workDir) {
+    const file = external_node_path_namespaceObject.join(workDir, 'annotations.json');
+    await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(annotationFile(annotations, bundle.entries), null, 2));
+    const exported = external_node_path_namespaceObject.join(workDir, 'pushed-manifest.json');
+    const { digest } = await push(registry, {
+        tags: [],
+        files: bundle.entries.map(e => ({ name: e.name, mediaType: mediaTypeFor(e.name) })),
+        cwd: bundle.dir,
+        artifactType,
+        annotationFile: file,
+        exportManifest: exported
+    });
+    checkPushedLayers(bundle, digest, await (0,promises_namespaceObject.readFile)(exported).catch(() => Buffer.alloc(0)));
+    return { digest };
+}
+const TITLE = 'org.opencontainers.image.title';
+/** The manifest `digest` holds every bundle entry with the size and sha256 that were checked. */
+function checkPushedLayers(bundle, digest, manifest) {
+    const unknown = (why) => new ActionError(`oras pushed ${digest} but ${why}; the pushed bytes cannot be compared with the checked ones, no tag was moved: run the step again`);
+    if (`sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(manifest).digest('hex')}` !== digest)
+        throw unknown('exported another manifest (--export-manifest)');
+    let layers;
+    try {
+        layers = JSON.parse(manifest.toString('utf8')).layers ?? [];
+    }
+    catch {
+        throw unknown('its manifest is not JSON');
+    }
+    const byTitle = new Map(layers.map(l => [l.annotations?.[TITLE], l]));
+    if (layers.length !== bundle.entries.length || byTitle.size !== layers.length)
+        throw unknown(`its manifest has ${layers.length} layers for ${bundle.entries.length} entries`);
+    for (const entry of bundle.entries) {
+        const layer = byTitle.get(entry.name);
+        if (!layer)
+            throw unknown(`its manifest has no layer ${entry.name}`);
+        const checked = `sha256:${entry.sha256}`;
+        if (layer.digest !== checked || layer.size !== entry.size) {
+            const name = entry.target ?? entry.name;
+            throw new ActionError(`bundle file ${name} changed after it was checked: pushed as ${String(layer.digest)} (${String(layer.size)} bytes), checked as ${checked} (${entry.size} bytes); no tag was moved (${digest} stays untagged); the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, name)} or its tool cache entry: run the step again`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/image-plan.ts
+
+/**
+ * The image format, planned without touching the disk: which layer each bundle entry becomes,
+ * and each platform's image config. Everything here depends only on the bundle's names, link
+ * targets and sizes and on the given annotations, so the same inputs give the same bytes.
+ */
+const image_plan_IMAGE_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+const IMAGE_LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
+/**
+ * Every platform gets the same layers: the boot files are data served over HTTP, so an x86
+ * boot server serves arm machines too. Only the config's architecture differs, so that a
+ * node of either architecture can pull and mount the image.
+ */
+const IMAGE_PLATFORMS = [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' }
+];
+function platformName(p) {
+    return `${p.os}/${p.architecture}`;
+}
+const EPOCH = new Date(0);
+const FILE_MODE = 0o644;
+const LINK_MODE = 0o777;
+/** One layer per bundle entry, in the bundle's order; a standard name is a relative symlink. */
+function planLayers(entries) {
+    return entries.map(e => ({
+        entry: e.name,
+        file: `${e.name}${LAYER_FILE_SUFFIX}`,
+        header: e.target === undefined
+            ? { ...fixed(e.name), type: 'file', mode: FILE_MODE, size: e.size }
+            : { ...fixed(e.name), type: 'symlink', mode: LINK_MODE, size: 0, linkname: e.target }
+    }));
+}
+function fixed(name) {
+    return { name, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+}
+/**
+ * The image config (image-spec config.md) of one platform: `rootfs.diff_ids` are the layer
+ * digests (the layers are uncompressed), `created` the bundle's created time, and the labels
+ * mirror the manifest annotations so that `ctr`/`docker inspect` show where the image is from.
+ * Keys in a fixed order and labels sorted: the bytes, and so the digest, are reproducible.
+ */
+function imageConfig(platform, diffIds, annotations) {
+    const labels = {};
+    for (const key of Object.keys(annotations).sort())
+        labels[key] = annotations[key];
+    return JSON.stringify({
+        created: annotations['org.opencontainers.image.created'],
+        architecture: platform.architecture,
+        os: platform.os,
+        config: { Labels: labels },
+        rootfs: { type: 'layers', diff_ids: diffIds }
+    });
+}
+
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+;// CONCATENATED MODULE: ./src/publish/layer-tar.ts
+
+
+
+
+
+
+const CHUNK = 1 << 20;
+/**
+ * Writes one layer: a tar holding the single entry the spec describes, the file's bytes read
+ * from `source`. The digest is computed from the bytes as they are written, in one pass, on the
+ * hashing thread (src/archives/shared-hash.ts), as the SHA-512 of a download is; so is the sha256 of the
+ * file's bytes as they are read. The tarball is created before `source` is opened.
+ */
+async function writeLayer(spec, source, dest) {
+    const pack = tar_stream.pack();
+    const file = await (0,promises_namespaceObject.open)(dest, 'w');
+    let size = 0;
+    const feed = new HashedFeed('sha256', appender(file));
+    let digest = '';
+    const read = spec.header.type === 'file' ? new HashedFeed('sha256', () => undefined) : undefined;
+    try {
+        const written = (async () => {
+            try {
+                for await (const chunk of pack) {
+                    size += chunk.length;
+                    const full = feed.push(chunk);
+                    if (full)
+                        await full;
+                }
+                digest = await feed.digest();
+            }
+            catch (err) {
+                feed.discard();
+                throw err;
+            }
+        })();
+        // Settles only if writing fails (a full disk): the pack is then no longer read, and the
+        // source must stop waiting for room in it.
+        const writeFailed = written.then(() => new Promise(() => undefined));
+        writeFailed.catch(() => undefined);
+        try {
+            // A failing entry (a file no longer of the planned size) destroys the pack: `written` rejects.
+            const entry = pack.entry({ ...spec.header });
+            if (spec.header.type === 'file') {
+                for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: CHUNK })) {
+                    const full = read.push(chunk);
+                    if (full)
+                        await full;
+                    if (!entry.write(chunk))
+                        await Promise.race([(0,external_node_events_namespaceObject.once)(entry, 'drain'), writeFailed]);
+                }
+            }
+            entry.end(() => undefined);
+            pack.finalize();
+        }
+        catch (err) {
+            read?.discard();
+            pack.destroy(err);
+            await written.catch(() => undefined);
+            throw err;
+        }
+        await written.catch(err => {
+            read?.discard();
+            throw err;
+        });
+    }
+    finally {
+        await file.close();
+    }
+    const content = read ? await read.digest() : '';
+    return { digest: `sha256:${digest}`, size, content };
+}
+
+;// CONCATENATED MODULE: ./src/publish/image-index.ts
+
+
+
+
+
+
+
+
+/** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
+const LAYER_CONCURRENCY = 2;
+/**
+ * Pushes the bundle as an OCI image index, untagged: one image manifest per platform, all with
+ * the same layers, then the index. Each layer holds the bytes its writer read, which must be
+ * the ones checked (the `files` output): a bundle file is a hard link into the tool cache, and
+ * whatever writes there after the check would otherwise be pushed. No tag moves here.
+ */
+async function publishImage(registry, bundle, annotations, workDir) {
+    const dir = external_node_path_namespaceObject.join(workDir, 'image');
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const layers = planLayers(bundle.entries);
+    let started = Date.now();
+    const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
+    bundle.entries.forEach((entry, i) => {
+        const read = written[i].content;
+        if (entry.target === undefined && read !== entry.sha256) {
+            throw new ActionError(`bundle file ${entry.name} changed after it was checked: read for its layer as sha256:${read}, checked as sha256:${entry.sha256}; nothing was pushed, no tag was moved; the bundle's files are hard links into the tool cache, so something wrote to ${external_node_path_namespaceObject.join(bundle.dir, entry.name)} or its tool cache entry: run the step again`);
+        }
+    });
+    info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`);
+    const diffIds = written.map(w => w.digest);
+    const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
+    await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
+    const platforms = {};
+    for (const platform of IMAGE_PLATFORMS) {
+        started = Date.now();
+        const config = `config.${platform.os}-${platform.architecture}.json`;
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, config), imageConfig(platform, diffIds, annotations));
+        const result = await push(registry, {
+            tags: [],
+            files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
+            cwd: dir,
+            imageConfig: config,
+            annotationFile
+        });
+        platforms[platformName(platform)] = result.digest;
+        info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
+    }
+    const digest = await createIndex(registry, {
+        tags: [],
+        manifests: Object.values(platforms),
+        annotations
+    });
+    return { digest, platforms };
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/releases.ts
+/**
+ * What the oras project publishes, kept apart from the code that installs it (as setup-oras
+ * keeps its release data). Figures of official release assets; other platforms and versions are
+ * verified against the release's own checksums file.
+ */
+const ORAS_RELEASES_URL = 'https://github.com/oras-project/oras/releases/download';
+/** Mirrors of the oras releases (same layout) can be named here; tests point it at loopback. */
+const ORAS_MIRROR_ENV = 'HOOK_BUNDLE_ORAS_MIRROR';
+const PINNED_SHA256 = {
+    'oras_1.3.2_linux_amd64.tar.gz': '9229ccc6d17bb282039ad4a69abb16dcb887a5bce567c075d731d9b3c7ad8eaf',
+    'oras_1.3.2_linux_arm64.tar.gz': '8db4a223bd6034deff198e791ea7cb3af0840df25b7e9f370e2f1f3fd20d389b',
+    'oras_1.3.2_darwin_amd64.tar.gz': '2621f6b252b222f6fbf4e114d2fcaa0cec6b632624ffaf73143f66e4e0994f86',
+    'oras_1.3.2_darwin_arm64.tar.gz': '7929f792cf272268412375ecad6f0fb3c20f164368d5b57966e67ad6d36eca53',
+    'oras_1.3.2_windows_amd64.zip': 'c896f26245f11e6385d52010bb0a65a4e500e1f3244680a6556ed05462fa1c0d',
+    // 1.3.3 and 1.3.4: each figure is corroborated by two or more independent public pins.
+    'oras_1.3.3_linux_amd64.tar.gz': '9ce999f8d2de03fc03968b29d743077a58783e545e5eaa53917ca177352d0e59',
+    'oras_1.3.3_linux_arm64.tar.gz': 'ac7156f93a21e903f7ad606c792f3560f17e0cd0e36365634701b1e7cc4e4eca',
+    'oras_1.3.3_darwin_arm64.tar.gz': 'f33fc12753c54172b0d0d19eaa0318d3f90fe9b094d96e8b259c881713c92e1c',
+    'oras_1.3.4_linux_amd64.tar.gz': 'f27adb935022d94df8dc77719c322dda592c78a0d57a6f7dcdd8d900b248c454',
+    'oras_1.3.4_linux_arm64.tar.gz': '15702c6e3a4a56a8bd8ac5c17efdbcab56d9bada661ccbcf017f5b10c1d89399'
+};
+const OS = {
+    linux: 'linux',
+    darwin: 'darwin',
+    win32: 'windows',
+    freebsd: 'freebsd'
+};
+const ARCH = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'armv7',
+    s390x: 's390x',
+    ppc64: 'ppc64le',
+    riscv64: 'riscv64',
+    loong64: 'loong64'
+};
+class UnsupportedPlatformError extends Error {
+}
+function orasAsset(version, platform, arch, base) {
+    const os = OS[platform];
+    const a = ARCH[arch];
+    if (os === undefined || a === undefined) {
+        throw new UnsupportedPlatformError(`oras has no build for ${platform}/${arch}; supported: ${Object.keys(OS).join(', ')} on ${Object.keys(ARCH).join(', ')} (give oras-url and oras-checksum for anything else)`);
+    }
+    const format = os === 'windows' ? 'zip' : 'tar.gz';
+    const name = `oras_${version}_${os}_${a}.${format}`;
+    const root = `${base.replace(/\/+$/, '')}/v${version}`;
+    return {
+        os,
+        arch: a,
+        name,
+        url: `${root}/${name}`,
+        checksumsUrl: `${root}/oras_${version}_checksums.txt`,
+        binary: os === 'windows' ? 'oras.exe' : 'oras',
+        format
+    };
+}
+/** `oras_<V>_checksums.txt`: `<sha256>  <asset>` per line. */
+function parseOrasChecksums(text) {
+    const sums = new Map();
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^([0-9a-fA-F]{64})\s+\*?(\S+)$/.exec(line.trim());
+        if (m)
+            sums.set(m[2], m[1].toLowerCase());
+    }
+    return sums;
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/install.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const ORAS_RECORD = '.hook-oras.json';
+/**
+ * Installs oras through the tool cache. A cached copy is run only after its binary's sha256 is
+ * proved to be the one recorded when its archive passed the expected sha256: any job on a
+ * self-hosted runner can write the tool cache, and oras receives the registry password. The
+ * archive is otherwise downloaded, checked (pinned, given, or from the release's checksums
+ * file), extracted and cached. Returns the absolute path of the binary.
+ */
+async function installOras(inputs, timeoutMs) {
+    const archive = await orasArchive(inputs, timeoutMs);
+    const what = `oras ${archive.cacheVersion}`;
+    const cached = find('oras', archive.cacheVersion, external_node_os_namespaceObject.arch());
+    if (cached !== '') {
+        const binary = external_node_path_namespaceObject.join(cached, archive.binaryName);
+        const damage = await checkCachedOras(cached, binary, archive.expected);
+        if (damage === undefined) {
+            info(`${what}: tool cache hit at ${cached}, binary sha256 re-verified, no download`);
+            return binary;
+        }
+        await evictOras(what, cached, damage);
+    }
+    const extracted = await downloadOras(archive, inputs.version, timeoutMs);
+    const binary = external_node_path_namespaceObject.join(extracted, archive.binaryName);
+    let dir;
+    try {
+        dir = await cacheDirOnce(extracted, 'oras', archive.cacheVersion, external_node_os_namespaceObject.arch());
+    }
+    catch (err) {
+        // The run's own verified copy (in RUNNER_TEMP, which lives as long as the job) serves
+        // this job; a tool cache that cannot be written only costs the next job a download.
+        warning(`${what}: could not save to the tool cache: ${describeError(err)}; this run uses its own verified copy, the next one downloads again`);
+        return binary;
+    }
+    if (dir === undefined)
+        return binary;
+    await (0,promises_namespaceObject.rm)(extracted, { recursive: true, force: true });
+    return external_node_path_namespaceObject.join(dir, archive.binaryName);
+}
+async function orasArchive(inputs, timeoutMs) {
+    const base = process.env[ORAS_MIRROR_ENV] || ORAS_RELEASES_URL;
+    let asset;
+    try {
+        asset = orasAsset(inputs.version, process.platform, process.arch, base);
+    }
+    catch (err) {
+        if (err instanceof UnsupportedPlatformError && inputs.url === undefined)
+            throw new ActionError(err.message);
+        asset = undefined;
+    }
+    const binaryName = asset?.binary ?? (process.platform === 'win32' ? 'oras.exe' : 'oras');
+    // A custom archive is cached under its own checksum, so it never shadows the official build.
+    const cacheVersion = inputs.checksum === undefined
+        ? inputs.version
+        : `${inputs.version}-sha256-${inputs.checksum.slice(0, 32)}`;
+    // Known before the cache is looked at: a hit is bound to it. Without pinned data for this
+    // version that costs fetching the small checksums file on every run.
+    const expected = inputs.checksum ??
+        PINNED_SHA256[asset.name] ??
+        (await officialChecksum(asset.checksumsUrl, asset.name, timeoutMs));
+    return { url: inputs.url ?? asset.url, binaryName, cacheVersion, expected };
+}
+/**
+ * Downloads, verifies and extracts the archive, and records the binary's sha256 beside it.
+ * Returns the directory it was extracted to.
+ */
+async function downloadOras(a, version, timeoutMs) {
+    const { url, binaryName, expected } = a;
+    const started = Date.now();
+    const archive = await download(url, `oras ${version} archive`, timeoutMs);
+    try {
+        const actual = await sha256File(archive);
+        if (actual !== expected) {
+            throw new ActionError(`oras archive ${displayUrl(url)} failed verification: expected sha256 ${expected}, got ${actual}; refusing to run it`);
+        }
+        const zip = url.toLowerCase().endsWith('.zip');
+        let extracted;
+        try {
+            extracted = zip ? await extractZip(archive) : await extractTar(archive);
+        }
+        catch (err) {
+            throw new ActionError(`oras archive ${displayUrl(url)} could not be extracted: ${describeError(err)}`);
+        }
+        const binary = external_node_path_namespaceObject.join(extracted, binaryName);
+        try {
+            await (0,promises_namespaceObject.access)(binary);
+        }
+        catch {
+            throw new ActionError(`oras archive ${displayUrl(url)} holds no ${binaryName} at its root; is oras-url the oras release archive?`);
+        }
+        await (0,promises_namespaceObject.chmod)(binary, 0o755);
+        const record = {
+            archiveSha256: expected,
+            binary: binaryName,
+            binarySha256: await sha256File(binary)
+        };
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(extracted, ORAS_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+        info(`oras ${version}: downloaded and sha256 verified in ${Date.now() - started} ms`);
+        return extracted;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(archive, { force: true });
+    }
+}
+/** Why a cached oras may not be run, or undefined when it is the recorded binary. */
+async function checkCachedOras(dir, binary, expected) {
+    let record;
+    try {
+        record = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, ORAS_RECORD), 'utf8'));
+    }
+    catch (err) {
+        return `its record cannot be read (${err.code ?? describeError(err)})`;
+    }
+    if (record?.archiveSha256 !== expected)
+        return `its record was made for another archive than sha256 ${expected}`;
+    if (record.binary !== external_node_path_namespaceObject.basename(binary))
+        return `its record names another binary`;
+    let actual;
+    try {
+        actual = await sha256File(binary);
+    }
+    catch (err) {
+        return `${external_node_path_namespaceObject.basename(binary)} cannot be read (${err.code ?? describeError(err)})`;
+    }
+    if (actual !== record.binarySha256)
+        return `${external_node_path_namespaceObject.basename(binary)} has sha256 ${actual}, recorded ${String(record.binarySha256)}`;
+    return undefined;
+}
+/** As for archives: a damaged entry this job cannot remove must not fail this or later runs. */
+async function evictOras(what, dir, why) {
+    try {
+        await (0,promises_namespaceObject.rm)(`${dir}.complete`, { force: true });
+    }
+    catch (err) {
+        warning(`${what}: the damaged tool cache entry ${dir} (${why}) cannot be removed (${err.code ?? describeError(err)}); installing again and using this run's verified copy: remove the entry or let the runner's user write the tool cache`);
+        return;
+    }
+    warning(`${what}: ignoring the damaged tool cache entry ${dir} (${why}); never running it, installing again`);
+}
+async function officialChecksum(checksumsUrl, asset, timeoutMs) {
+    const file = await download(checksumsUrl, 'oras checksums file', timeoutMs);
+    try {
+        const sums = parseOrasChecksums(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+        const sum = sums.get(asset);
+        if (sum === undefined) {
+            throw new ActionError(`${displayUrl(checksumsUrl)} lists no ${asset}: that oras release has no build for this runner (it has: ${[...sums.keys()].join(', ')})`);
+        }
+        return sum;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(file, { force: true });
+    }
+}
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file), hash);
+    return hash.digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/publish/oras/tag-moves.ts
+
+
+
+/** Points `tags` at the manifest `digest` already in the target (`oras tag`): no blob moves. */
+async function tagManifest(r, digest, tags, backoffMs) {
+    await moveTags(r, digest, tags, { backoffMs });
+}
+/** Some tags moved, others did not: which, exactly, for the error and the outputs. */
+class TagsNotMovedError extends ActionError {
+    digest;
+    moved;
+    notMoved;
+    constructor(message, digest, 
+    /** Tags that now name `digest`, moved by this run. */
+    moved, 
+    /** Tags left as they were: the refused one first, then those not tried. */
+    notMoved, options) {
+        super(message, options);
+        this.digest = digest;
+        this.moved = moved;
+        this.notMoved = notMoved;
+        this.name = 'TagsNotMovedError';
+    }
+}
+/**
+ * Points `tags` at `digest`, one after the other in the given order (`oras tag --concurrency
+ * 1`: oras stops at the first refusal and prints `Tagged <tag>` for each that moved). On a
+ * failure, throws a TagsNotMovedError naming the tags that moved (over every attempt) and
+ * those that did not. `pushed`: this run has just pushed `digest` to the target, so a refusal
+ * now is not about the right to push.
+ */
+async function moveTags(r, digest, tags, opts = {}) {
+    if (tags.length === 0)
+        return;
+    const tagged = new Set();
+    let stderr = '';
+    let attempts = 0;
+    const args = [
+        'tag',
+        '--concurrency',
+        '1',
+        ...targetFlags(r),
+        `${targetName(r)}@${digest}`,
+        ...tags
+    ];
+    try {
+        await orasCall(r, 'tag in', args, {
+            backoffMs: opts.backoffMs,
+            onAttempt: out => {
+                attempts++;
+                stderr = out.stderr;
+                for (const m of out.stdout.matchAll(/^Tagged (\S+)\s*$/gm))
+                    tagged.add(m[1]);
+            }
+        });
+    }
+    catch (err) {
+        const moved = tags.filter(t => tagged.has(t));
+        const notMoved = tags.filter(t => !tagged.has(t));
+        if (!(err instanceof ActionError) || notMoved.length === 0)
+            throw err;
+        const why = tagFailure(r, { digest, moved, notMoved, stderr, attempts, pushed: opts.pushed });
+        throw new TagsNotMovedError(why, digest, moved, notMoved, { cause: err });
+    }
+}
+/**
+ * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code
+ * or a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the repository
+ * with the same credentials (pushed the bundle, moved other tags), that is the tag's own rule
+ * (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub: 403
+ * denied; ECR: 400 tag invalid; Harbor: 412 precondition).
+ */
+function tagFailure(r, f) {
+    const lists = `moved to ${f.digest}: ${f.moved.length > 0 ? f.moved.join(', ') : 'no tag'}; not moved: ${f.notMoved.join(', ')}`;
+    const refusal = r.image.kind === 'registry' &&
+        /Error response from registry:|response status code 4\d\d/i.test(f.stderr) &&
+        !/\b401\b|unauthorized|credential not found/i.test(f.stderr) &&
+        !isTransient(f.stderr);
+    if (r.image.kind !== 'registry' || !refusal)
+        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts).message}; ${lists}`;
+    const { registry: where, name } = r.image;
+    const tag = f.notMoved[0];
+    const detail = firstError(f.stderr);
+    const wrote = [
+        ...(f.pushed ? [`pushed ${f.digest}`] : []),
+        ...(f.moved.length > 0 ? [`moved ${f.moved.join(', ')}`] : [])
+    ].join(' and ');
+    if (wrote !== '')
+        return `${where} refused tag ${tag} in ${name}, though this run's credentials had just ${wrote}: the tag is likely immutable or protected there (a tag immutability or protection rule), not a missing push right; ${lists}; let the tag move or leave it out of tags, then run again; ${detail}`;
+    if (/\b403\b|denied|forbidden/i.test(f.stderr)) {
+        const rights = where === 'ghcr.io'
+            ? 'the workflow needs `permissions: packages: write` and the package must grant this repository write access'
+            : 'the credentials lack push rights on that repository';
+        return `${where} denied moving ${tag} in ${name} (403): ${rights}, or the tag is immutable or protected there; ${lists}; ${detail}`;
+    }
+    return `${where} refused tag ${tag} in ${name}: the tag may be immutable or protected there; ${lists}; ${detail}`;
+}
+
+;// CONCATENATED MODULE: ./src/util/run-temp.ts
+
+
+
+
+let cancelling;
+/** True once SIGINT or SIGTERM arrived: the failure that follows is the cancellation's. */
+function cancelled() {
+    return cancelling !== undefined;
+}
+/**
+ * Makes the run's private directory. `stopChildren` runs first on cancellation: whatever the
+ * run started that would outlive it (oras, which main.ts passes in).
+ */
+async function openRunTemp(runnerTemp, stopChildren) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(runnerTemp, 'hook-bundle-run-'));
+    // The toolkit and the downloads name their temporary files under RUNNER_TEMP themselves:
+    // pointing it here puts them in this run's directory, so one removal takes everything.
+    process.env['RUNNER_TEMP'] = dir;
+    const kept = [];
+    const remove = async (dirs) => {
+        for (const d of dirs)
+            await (0,promises_namespaceObject.rm)(d, { recursive: true, force: true }).catch(() => undefined);
+    };
+    // The runner sends SIGINT on cancel and timeout, SIGTERM 7.5 s later, then SIGKILL. Node's
+    // default would exit at once, leaving oras running and every temporary file behind.
+    const onSignal = (signal) => {
+        if (cancelling)
+            return;
+        process.exitCode = signal === 'SIGINT' ? 130 : 143;
+        cancelling = (async () => {
+            await stopChildren();
+            // Synchronously, then exit at once: downloads and extractions still running would
+            // otherwise recreate files in the directories between their removal and the exit.
+            for (const d of [dir, ...kept])
+                (0,external_node_fs_namespaceObject.rmSync)(d, { recursive: true, force: true, maxRetries: 3 });
+            error(`cancelled (${signal}): stopped oras and removed this run's temporary files`);
+            process.exit();
+        })();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        dir,
+        keepUnlessCancelled: d => void kept.push(d),
+        close: async () => {
+            await remove([dir]);
+            await cancelling;
+            process.env['RUNNER_TEMP'] = runnerTemp;
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/publish/republish.ts
+
+/**
+ * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
+ * published only when its `org.tinkerbell.hook.inputs` equals ours: the same inputs give the
+ * same bytes, and anything else (another release, other annotations, a manifest some other
+ * tool pushed, an older layout) needs a push.
+ */
+function planRepublish(tags, found, inputs) {
+    const same = found.find(m => m?.annotations[INPUTS_ANNOTATION] === inputs);
+    if (same === undefined)
+        return { kind: 'push' };
+    const move = tags.filter((_, i) => found[i]?.digest !== same.digest);
+    return move.length === 0
+        ? { kind: 'skip', digest: same.digest }
+        : { kind: 'retag', digest: same.digest, move };
+}
+/** One log line: what a planned tag points at, and whether that is this bundle. */
+function describeTag(ref, found, inputs) {
+    if (found === undefined)
+        return `${ref}: not found`;
+    const theirs = found.annotations[INPUTS_ANNOTATION];
+    if (theirs === inputs)
+        return `${ref}: ${found.digest}, built from the same inputs (${inputs})`;
+    if (theirs === undefined)
+        return `${ref}: ${found.digest}, not pushed by this action (no ${INPUTS_ANNOTATION} annotation)`;
+    return `${ref}: ${found.digest}, built from other inputs (${theirs})`;
+}
+/** Why the run does what it does, in one line for the log and the job summary. */
+function republish_explain(plan, tags) {
+    switch (plan.kind) {
+        case 'skip':
+            return `every planned tag already points at ${plan.digest}, built from the same inputs: nothing downloaded, nothing pushed`;
+        case 'retag':
+            return `${tags.length - plan.move.length} of ${tags.length} tags already point at ${plan.digest}, built from the same inputs: moving ${plan.move.join(', ')} to it, nothing downloaded or pushed`;
+        case 'push':
+            return 'no planned tag points at a bundle built from the same inputs: building and pushing';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/skip-published.ts
+
+
+
+
+
+
+
+
+
+/**
+ * Reads what every planned tag points at before any download. Returns the outcome when nothing
+ * needs building (the tags already name a bundle from the same inputs, some perhaps after an
+ * `oras tag`); undefined when the bundle must be built and pushed. The check only saves work, so
+ * it never blocks a publish: a read that fails (401, 403 DENIED, which GHCR answers for a
+ * package that does not exist yet, 5xx after the retries, the network) is one warning, and the
+ * bundle is built and pushed as if nothing were published. The push then succeeds or fails on
+ * its own, with its own error. A doubt never leads to a skip.
+ */
+async function readPublished(skipPublished, registry, tags, provenance) {
+    const ours = provenance[INPUTS_ANNOTATION];
+    if (!skipPublished) {
+        info('skip-published is false: building and pushing whatever the tags hold');
+        return undefined;
+    }
+    let found;
+    try {
+        found = await readTags(registry, tags);
+    }
+    catch (err) {
+        if (cancelled())
+            throw err;
+        warning(`could not read what ${reference(registry.image, tags[0])} holds (${describeError(err)}); building and pushing as if nothing were published`);
+        return undefined;
+    }
+    const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
+    for (const line of findings)
+        info(line);
+    const plan = planRepublish(tags, found, ours);
+    const why = republish_explain(plan, tags);
+    info(why);
+    if (plan.kind === 'push')
+        return undefined;
+    const moved = plan.kind === 'retag' ? plan.move : [];
+    if (moved.length > 0)
+        await tagManifest(registry, plan.digest, moved);
+    const published = {
+        image: registry.image,
+        tags,
+        refs: tags.map(t => reference(registry.image, t)),
+        digest: plan.digest,
+        platforms: found.find(m => m?.digest === plan.digest)?.platforms,
+        skipped: true,
+        moved
+    };
+    return { published, findings, why };
+}
+/**
+ * What every tag points at, all at once and without the action's own retries: oras already tries
+ * a 5xx or 429 six times, and a read that still fails only means building and pushing, whose
+ * calls have their own retries.
+ */
+function readTags(registry, tags) {
+    return mapLimit(tags, 4, t => fetchManifest(registry, t, []));
 }
 
 ;// CONCATENATED MODULE: ./src/report/report.ts
@@ -23608,163 +23996,6 @@ async function summarizeBundle(release, variant, bundle, published) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/util/run-temp.ts
-
-
-
-
-
-let cancelling;
-/** True once SIGINT or SIGTERM arrived: the failure that follows is the cancellation's. */
-function cancelled() {
-    return cancelling !== undefined;
-}
-async function openRunTemp(runnerTemp) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(runnerTemp, 'hook-bundle-run-'));
-    // The toolkit and the downloads name their temporary files under RUNNER_TEMP themselves:
-    // pointing it here puts them in this run's directory, so one removal takes everything.
-    process.env['RUNNER_TEMP'] = dir;
-    const kept = [];
-    const remove = async (dirs) => {
-        for (const d of dirs)
-            await (0,promises_namespaceObject.rm)(d, { recursive: true, force: true }).catch(() => undefined);
-    };
-    // The runner sends SIGINT on cancel and timeout, SIGTERM 7.5 s later, then SIGKILL. Node's
-    // default would exit at once, leaving oras running and every temporary file behind.
-    const onSignal = (signal) => {
-        if (cancelling)
-            return;
-        process.exitCode = signal === 'SIGINT' ? 130 : 143;
-        cancelling = (async () => {
-            await stopOras();
-            // Synchronously, then exit at once: downloads and extractions still running would
-            // otherwise recreate files in the directories between their removal and the exit.
-            for (const d of [dir, ...kept])
-                (0,external_node_fs_namespaceObject.rmSync)(d, { recursive: true, force: true, maxRetries: 3 });
-            error(`cancelled (${signal}): stopped oras and removed this run's temporary files`);
-            process.exit();
-        })();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return {
-        dir,
-        keepUnlessCancelled: d => void kept.push(d),
-        close: async () => {
-            await remove([dir]);
-            await cancelling;
-            process.env['RUNNER_TEMP'] = runnerTemp;
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/publish/republish.ts
-
-/**
- * Decides from what each planned tag points at (`undefined`: not found). A bundle counts as
- * published only when its `org.tinkerbell.hook.inputs` equals ours: the same inputs give the
- * same bytes, and anything else (another release, other annotations, a manifest some other
- * tool pushed, an older layout) needs a push.
- */
-function planRepublish(tags, found, inputs) {
-    const same = found.find(m => m?.annotations[INPUTS_ANNOTATION] === inputs);
-    if (same === undefined)
-        return { kind: 'push' };
-    const move = tags.filter((_, i) => found[i]?.digest !== same.digest);
-    return move.length === 0
-        ? { kind: 'skip', digest: same.digest }
-        : { kind: 'retag', digest: same.digest, move };
-}
-/** One log line: what a planned tag points at, and whether that is this bundle. */
-function describeTag(ref, found, inputs) {
-    if (found === undefined)
-        return `${ref}: not found`;
-    const theirs = found.annotations[INPUTS_ANNOTATION];
-    if (theirs === inputs)
-        return `${ref}: ${found.digest}, built from the same inputs (${inputs})`;
-    if (theirs === undefined)
-        return `${ref}: ${found.digest}, not pushed by this action (no ${INPUTS_ANNOTATION} annotation)`;
-    return `${ref}: ${found.digest}, built from other inputs (${theirs})`;
-}
-/** Why the run does what it does, in one line for the log and the job summary. */
-function republish_explain(plan, tags) {
-    switch (plan.kind) {
-        case 'skip':
-            return `every planned tag already points at ${plan.digest}, built from the same inputs: nothing downloaded, nothing pushed`;
-        case 'retag':
-            return `${tags.length - plan.move.length} of ${tags.length} tags already point at ${plan.digest}, built from the same inputs: moving ${plan.move.join(', ')} to it, nothing downloaded or pushed`;
-        case 'push':
-            return 'no planned tag points at a bundle built from the same inputs: building and pushing';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish/skip-published.ts
-
-
-
-
-
-
-
-
-
-/**
- * Reads what every planned tag points at before any download. Returns the outcome when nothing
- * needs building (the tags already name a bundle from the same inputs, some perhaps after an
- * `oras tag`); undefined when the bundle must be built and pushed. The check only saves work, so
- * it never blocks a publish: a read that fails (401, 403 DENIED, which GHCR answers for a
- * package that does not exist yet, 5xx after the retries, the network) is one warning, and the
- * bundle is built and pushed as if nothing were published. The push then succeeds or fails on
- * its own, with its own error. A doubt never leads to a skip.
- */
-async function readPublished(skipPublished, registry, release, variant, tags, provenance) {
-    const ours = provenance[INPUTS_ANNOTATION];
-    if (!skipPublished) {
-        info('skip-published is false: building and pushing whatever the tags hold');
-        return undefined;
-    }
-    let found;
-    try {
-        found = await readTags(registry, tags);
-    }
-    catch (err) {
-        if (cancelled())
-            throw err;
-        warning(`could not read what ${reference(registry.image, tags[0])} holds (${describeError(err)}); building and pushing as if nothing were published`);
-        return undefined;
-    }
-    const findings = tags.map((tag, i) => describeTag(reference(registry.image, tag), found[i], ours));
-    for (const line of findings)
-        info(line);
-    const plan = planRepublish(tags, found, ours);
-    const why = republish_explain(plan, tags);
-    info(why);
-    if (plan.kind === 'push')
-        return undefined;
-    const moved = plan.kind === 'retag' ? plan.move : [];
-    if (moved.length > 0)
-        await tagManifest(registry, plan.digest, moved);
-    const published = {
-        image: registry.image,
-        tags,
-        refs: tags.map(t => reference(registry.image, t)),
-        digest: plan.digest,
-        platforms: found.find(m => m?.digest === plan.digest)?.platforms,
-        skipped: true,
-        moved
-    };
-    await summarizeRepublished(release, variant, published, findings, why);
-    return published;
-}
-/**
- * What every tag points at, all at once and without the action's own retries: oras already tries
- * a 5xx or 429 six times, and a read that still fails only means building and pushing, whose
- * calls have their own retries.
- */
-function readTags(registry, tags) {
-    return mapLimit(tags, 4, t => fetchManifest(registry, t, []));
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 
 
@@ -23788,8 +24019,9 @@ function readTags(registry, tags) {
 
 
 
-/** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
-const ARCHIVE_CONCURRENCY = 4;
+
+
+
 async function run() {
     let temp;
     try {
@@ -23802,7 +24034,7 @@ async function run() {
         // now, while checksum.txt is fetched, not when the first hit needs them.
         if (await holdsArchives(runnerDir('RUNNER_TOOL_CACHE')))
             startHashing();
-        temp = await openRunTemp(runnerTemp);
+        temp = await openRunTemp(runnerTemp, stopOras);
         // A bundle-dir the bundle cannot be renamed onto fails before any download.
         if (inputs.bundleDir !== '')
             await checkBundleDir(inputs.bundleDir);
@@ -23814,41 +24046,7 @@ async function run() {
             pushOutputs(undefined);
             return;
         }
-        const variant = resolveVariant(inputs.variant, release.variants);
-        const plan = {
-            ...planBundle(variant, release.archives),
-            isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
-        };
-        const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]), { imageLayers: inputs.push && inputs.format === 'image' });
-        // Everything that can be refused without the archives is refused before downloading them.
-        const tags = inputs.push
-            ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
-            : [];
-        const oras = inputs.push ? await main_group('oras', () => prepareOras(inputs, temp.dir)) : undefined;
-        const registry = oras?.registry;
-        let provenance;
-        if (oras) {
-            provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
-            const found = await main_group(`Published ${variant.name}?`, () => readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance)).catch((err) => {
-                // Some of the missing tags moved to the published bundle before one was refused.
-                if (err instanceof TagsNotMovedError)
-                    partialOutputs(oras.registry.image, tags, err, false);
-                throw err;
-            });
-            if (found) {
-                pushOutputs(found);
-                return;
-            }
-        }
-        const workDir = temp.dir;
-        const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir));
-        bundleOutputs(bundle);
-        let published;
-        if (registry) {
-            published = await main_group(`Push ${variant.name}`, () => publish(inputs, registry, release, variant.name, bundle, tags, provenance, workDir));
-        }
-        pushOutputs(published);
-        await summarizeBundle(release, variant.name, bundle, published);
+        await publishVariant(inputs, release, runnerTemp, temp);
     }
     catch (err) {
         // A cancelled run reports its cancellation, not the failure of what it interrupted.
@@ -23861,6 +24059,51 @@ async function run() {
     finally {
         await temp?.close();
     }
+}
+/** One variant: planned and checked, read from the registry, bundled, pushed, reported. */
+async function publishVariant(inputs, release, runnerTemp, temp) {
+    const variant = resolveVariant(inputs.variant, release.variants);
+    const plan = {
+        ...planBundle(variant, release.archives),
+        isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
+    };
+    const extraFiles = await resolveExtraFiles(inputs.extraFiles, process.env['GITHUB_WORKSPACE'] || process.cwd(), releaseFileNames([...release.archives, ...release.isos]), { imageLayers: inputs.push && inputs.format === 'image' });
+    // Everything that can be refused without the archives is refused before downloading them.
+    const tags = inputs.push
+        ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
+        : [];
+    const oras = inputs.push ? await main_group('oras', () => prepareOras(inputs, temp.dir)) : undefined;
+    const registry = oras?.registry;
+    let provenance;
+    if (oras) {
+        provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version));
+        const found = await main_group(`Published ${variant.name}?`, async () => {
+            const republished = await readPublished(inputs.skipPublished, oras.registry, tags, provenance);
+            if (republished === undefined)
+                return undefined;
+            const { published, findings, why } = republished;
+            await summarizeRepublished(release, variant.name, published, findings, why);
+            return published;
+        }).catch((err) => {
+            // Some of the missing tags moved to the published bundle before one was refused.
+            if (err instanceof TagsNotMovedError)
+                partialOutputs(oras.registry.image, tags, err, false);
+            throw err;
+        });
+        if (found) {
+            pushOutputs(found);
+            return;
+        }
+    }
+    const workDir = temp.dir;
+    const bundle = await main_group(`Bundle ${variant.name}`, () => makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir));
+    bundleOutputs(bundle);
+    let published;
+    if (registry) {
+        published = await main_group(`Push ${variant.name}`, () => publish(inputs, registry, release, variant.name, bundle, tags, provenance, workDir));
+    }
+    pushOutputs(published);
+    await summarizeBundle(release, variant.name, bundle, published);
 }
 async function main_group(name, fn) {
     startGroup(name);
@@ -23920,34 +24163,6 @@ function provenanceFacts(inputs, release, plan, extraFiles, orasVersion) {
         extraFiles: Object.fromEntries(extraFiles.map(f => [f.name, f.sha256])),
         orasVersion
     };
-}
-async function makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir) {
-    const started = Date.now();
-    const options = (asset) => ({
-        url: assetUrl(release, asset),
-        timeoutMs: inputs.downloadTimeoutMs,
-        workDir,
-        ...(inputs.downloadAuthorization === undefined
-            ? {}
-            : { authorization: inputs.downloadAuthorization })
-    });
-    const fetches = [
-        ...plan.archives.map(archive => () => fetchArchive(archive, options(archive.asset))),
-        ...plan.isos.map(iso => () => fetchIso(iso, options(iso.asset)))
-    ];
-    const contents = await mapLimit(fetches, ARCHIVE_CONCURRENCY, fetch => fetch());
-    let dir = inputs.bundleDir;
-    if (dir === '') {
-        dir = external_node_path_namespaceObject.join(runnerTemp, `hook-bundle-${plan.variant}-${(0,external_node_crypto_namespaceObject.randomUUID)().slice(0, 8)}`);
-        temp.keepUnlessCancelled(dir);
-    }
-    const bundle = await buildBundle(plan, contents, dir, extraFiles);
-    const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0);
-    const hits = contents.filter(c => c.cached).length;
-    info(`bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache)${extraFiles.length > 0 ? ` and ${extraFiles.length} extra files` : ''} in ${seconds(Date.now() - started)}`);
-    for (const e of bundle.entries)
-        info(`  ${e.name}${e.target ? ` -> ${e.target}` : ''}  ${bytes(e.size)}  sha256:${e.sha256}`);
-    return bundle;
 }
 async function publish(inputs, registry, release, variant, bundle, tags, provenance, workDir) {
     await validateBundle(bundle);

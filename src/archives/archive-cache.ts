@@ -2,12 +2,13 @@ import { lstat, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
-import type { ArchiveContent, ArchiveFile } from './archive.js'
+import type { ArchiveContent, ArchiveFile } from './content.js'
 import { moveIntoCache } from './tool-cache.js'
 import { SAFE_NAME } from '../release/checksums.js'
 import { describeError } from '../util/errors.js'
 import { sha256OfFile } from './file-digest.js'
-import { requiredFiles, type ReleaseArchive } from '../release/variants.js'
+import type { ReleaseArchive } from '../release/catalog.js'
+import { requiredFiles } from '../release/variants.js'
 
 /** Written next to the extracted files in the tool cache, after verification. */
 interface CacheRecord {

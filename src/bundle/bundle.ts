@@ -16,13 +16,14 @@ import {
   symlink
 } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { ArchiveContent, ArchiveFile } from '../archives/archive.js'
+import type { ArchiveContent, ArchiveFile } from '../archives/content.js'
 import { ActionError, describeError } from '../util/errors.js'
 import { hashFile, type ExtraFile } from './extra-files.js'
 import { sha256OfFile } from '../archives/file-digest.js'
 import { mapLimit } from '../util/format.js'
-import type { BundleEntry } from '../publish/plan.js'
-import { compare, type BundlePlan } from '../release/variants.js'
+import type { BundlePlan } from '../release/variants.js'
+import { compare } from '../util/compare.js'
+import type { BundleEntry } from './entry.js'
 
 export interface Bundle {
   dir: string

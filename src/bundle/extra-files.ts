@@ -7,8 +7,8 @@ import * as glob from '@actions/glob'
 import { SAFE_NAME } from '../release/checksums.js'
 import { ActionError, describeError } from '../util/errors.js'
 import { bytes } from '../util/format.js'
-import { IMAGE_NAME_MAX } from '../publish/image-plan.js'
-import { compare } from '../release/variants.js'
+import { compare } from '../util/compare.js'
+import { IMAGE_NAME_MAX } from './entry.js'
 
 /** One of the operator's own files, placed at the bundle root under `name`. */
 export interface ExtraFile {
@@ -18,14 +18,6 @@ export interface ExtraFile {
   path: string
   size: number
   sha256: string
-}
-
-/** The `extra-files` input: one glob pattern per line; blank lines and `#` comments skipped. */
-export function parseExtraFilePatterns(text: string): string[] {
-  return text
-    .split('\n')
-    .map(line => line.trim())
-    .filter(line => line !== '' && !line.startsWith('#'))
 }
 
 /**

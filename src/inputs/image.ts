@@ -69,6 +69,28 @@ export function parseImage(value: string): ImageTarget {
   return { kind: 'registry', registry, repository, name: `${registry}/${repository}` }
 }
 
+/** image: the input, or GHCR's repository of this workflow when something will be pushed. */
+export function checkImage(
+  imageInput: string,
+  env: NodeJS.ProcessEnv,
+  willPush: boolean
+): ImageTarget | undefined {
+  let image: ImageTarget | undefined
+  if (imageInput !== '') {
+    image = parseImage(imageInput)
+  } else if (willPush) {
+    const repository = env['GITHUB_REPOSITORY'] ?? ''
+    if (repository === '') {
+      throw new ActionError(
+        'image is empty and GITHUB_REPOSITORY is not set: set image to a repository such as ghcr.io/owner/hook-images or oci-layout:<dir>'
+      )
+    }
+    // GHCR refuses upper case, and forks are often named with it.
+    image = parseImage(`ghcr.io/${repository.toLowerCase()}`)
+  }
+  return image
+}
+
 /** How oras names one tag of the target on its command line and in its output. */
 export function reference(image: ImageTarget, tag: string): string {
   return image.kind === 'registry' ? `${image.name}:${tag}` : `${image.dir}:${tag}`

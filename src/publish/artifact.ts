@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import * as path from 'node:path'
 import type { Bundle } from '../bundle/bundle.js'
 import { ActionError } from '../util/errors.js'
-import { push, type Registry } from './oras/oras.js'
+import { push, type Registry } from './oras/calls.js'
 import { annotationFile, mediaTypeFor } from './plan.js'
 
 /**

@@ -12,7 +12,7 @@ import {
   platformName
 } from './image-plan.js'
 import { writeLayer } from './layer-tar.js'
-import { createIndex, push, type Registry } from './oras/oras.js'
+import { createIndex, push, type Registry } from './oras/calls.js'
 
 export interface PublishedImage {
   /** The index digest. */

@@ -1,4 +1,4 @@
-import type { BundleEntry } from './plan.js'
+import { LAYER_FILE_SUFFIX, type BundleEntry } from '../bundle/entry.js'
 
 /**
  * The image format, planned without touching the disk: which layer each bundle entry becomes,
@@ -53,13 +53,6 @@ export interface LayerSpec {
   file: string
   header: LayerHeader
 }
-
-/** Longest file name (NAME_MAX) of Linux file systems, in bytes. */
-const NAME_MAX = 255
-/** Each layer tarball is written, and given to oras, as `<bundle name>.tar`. */
-const LAYER_FILE_SUFFIX = '.tar'
-/** The longest bundle name the image format can write: `<name>.tar` must be a file name. */
-export const IMAGE_NAME_MAX = NAME_MAX - LAYER_FILE_SUFFIX.length
 
 const EPOCH = new Date(0)
 const FILE_MODE = 0o644

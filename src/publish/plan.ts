@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto'
-import { ActionError } from '../util/errors.js'
-
-/** One entry of the bundle directory as pushed: a file, or a standard-name link to one. */
-export interface BundleEntry {
-  name: string
-  size: number
-  sha256: string
-  /** Bare file name the link points at; absent for regular files. */
-  target?: string
-}
+import type { BundleEntry } from '../bundle/entry.js'
+import { checkTag } from '../inputs/lists.js'
 
 const LINK_ANNOTATION = 'org.tinkerbell.hook.link'
 const VARIANT_ANNOTATION = 'org.tinkerbell.hook.variant'
@@ -20,27 +12,6 @@ export const INPUTS_ANNOTATION = 'org.tinkerbell.hook.inputs'
  */
 export const LAYOUT = '1'
 const ALL_SUFFIX = '-all'
-
-// The OCI distribution spec's tag grammar.
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
-
-function checkTag(tag: string, source: string): string {
-  if (!TAG.test(tag)) {
-    throw new ActionError(
-      `${source} ${JSON.stringify(tag)} is not a valid tag: 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`
-    )
-  }
-  return tag
-}
-
-/** The `tags` input: comma or newline separated. */
-export function parseTagList(text: string): string[] {
-  return text
-    .split(/[,\n]/)
-    .map(t => t.trim())
-    .filter(t => t !== '')
-    .map(t => checkTag(t, 'tag'))
-}
 
 /**
  * The tag set of the original publish workflow: `<version>-<variant>`; lts is also the bare
@@ -61,24 +32,6 @@ export function planTags(
   }
   tags.push(...extra)
   return [...new Set(tags.map(t => checkTag(t, 'computed tag')))]
-}
-
-/** The `annotations` input: one `key=value` per line, blank lines ignored. */
-export function parseAnnotations(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim()
-    if (line === '') return
-    const eq = line.indexOf('=')
-    const key = eq < 0 ? '' : line.slice(0, eq).trim()
-    if (eq < 0 || key === '' || /\s/.test(key)) {
-      throw new ActionError(
-        `annotations line ${i + 1} ${JSON.stringify(line)} is not key=value (one annotation per line, e.g. org.opencontainers.image.vendor=ACME)`
-      )
-    }
-    out[key] = line.slice(eq + 1).trim()
-  })
-  return out
 }
 
 export interface AnnotationFacts {

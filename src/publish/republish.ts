@@ -1,4 +1,4 @@
-import type { PublishedManifest } from './oras/oras.js'
+import type { PublishedManifest } from './oras/output.js'
 import { INPUTS_ANNOTATION } from './plan.js'
 
 /** What the planned tags hold decides what a run does. */

@@ -1,13 +1,22 @@
 import * as core from '@actions/core'
+import { reference } from '../inputs/image.js'
 import { describeError } from '../util/errors.js'
 import { mapLimit } from '../util/format.js'
-import { reference } from '../inputs/image.js'
-import { fetchManifest, tagManifest, type PublishedManifest, type Registry } from './oras/oras.js'
-import { INPUTS_ANNOTATION } from './plan.js'
-import type { Release } from '../release/release.js'
-import { summarizeRepublished, type Published } from '../report/report.js'
-import { describeTag, explain, planRepublish } from './republish.js'
 import { cancelled } from '../util/run-temp.js'
+import { fetchManifest, type Registry } from './oras/calls.js'
+import type { PublishedManifest } from './oras/output.js'
+import { tagManifest } from './oras/tag-moves.js'
+import { INPUTS_ANNOTATION } from './plan.js'
+import type { Published } from './published.js'
+import { describeTag, explain, planRepublish } from './republish.js'
+
+/** A run that builds nothing, with what each tag held and why, for the job summary. */
+export interface Republished {
+  published: Published
+  /** One line per planned tag: what it pointed at. */
+  findings: string[]
+  why: string
+}
 
 /**
  * Reads what every planned tag points at before any download. Returns the outcome when nothing
@@ -21,11 +30,9 @@ import { cancelled } from '../util/run-temp.js'
 export async function readPublished(
   skipPublished: boolean,
   registry: Registry,
-  release: Release,
-  variant: string,
   tags: string[],
   provenance: Record<string, string>
-): Promise<Published | undefined> {
+): Promise<Republished | undefined> {
   const ours = provenance[INPUTS_ANNOTATION]!
   if (!skipPublished) {
     core.info('skip-published is false: building and pushing whatever the tags hold')
@@ -58,8 +65,7 @@ export async function readPublished(
     skipped: true,
     moved
   }
-  await summarizeRepublished(release, variant, published, findings, why)
-  return published
+  return { published, findings, why }
 }
 
 /**

@@ -2,17 +2,18 @@ import * as core from '@actions/core'
 import { GitHub } from '@actions/github/lib/utils'
 import * as semver from 'semver'
 import { parseChecksums } from './checksums.js'
-import { fetchText, type DownloadOptions } from '../download/download.js'
+import { fetchText } from '../download/download.js'
+import type { DownloadOptions } from '../download/fetch-body.js'
 import { displayUrl } from '../util/display-url.js'
 import { ActionError, describeError } from '../util/errors.js'
 import { isReleaseTag } from '../inputs/inputs.js'
-import { releaseIsos, type ReleaseIso } from '../archives/iso.js'
+import { releaseIsos, type ReleaseIso } from './isos.js'
 import {
   planCatalog,
   releaseArchives,
   type ReleaseArchive,
   type VariantDefinition
-} from './variants.js'
+} from './catalog.js'
 
 const CHECKSUM_ASSET = 'checksum.txt'
 /** Hook's checksum.txt is a few KiB (one line per asset): anything past this is not one. */

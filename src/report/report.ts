@@ -2,22 +2,10 @@ import * as core from '@actions/core'
 import type { Bundle } from '../bundle/bundle.js'
 import { bytes } from '../util/format.js'
 import { reference, type ImageTarget } from '../inputs/image.js'
-import { variantIsos } from '../archives/iso.js'
+import { variantIsos } from '../release/isos.js'
 import type { Release } from '../release/release.js'
-import type { VariantDefinition } from '../release/variants.js'
-
-export interface Published {
-  image: ImageTarget
-  tags: string[]
-  refs: string[]
-  digest: string
-  /** Image format: platform → manifest digest. */
-  platforms?: Record<string, string>
-  /** No bundle was built: the tags already named (or were moved to) one from the same inputs. */
-  skipped: boolean
-  /** Tags pointed at the existing digest with `oras tag`. */
-  moved: string[]
-}
+import type { VariantDefinition } from '../release/catalog.js'
+import type { Published } from '../publish/published.js'
 
 export function releaseOutputs(release: Release): void {
   core.setOutput('version', release.tag)

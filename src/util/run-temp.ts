@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { stopOras } from '../publish/oras/process.js'
 
 /**
  * What one run leaves in RUNNER_TEMP, and its removal on success, on failure and on
@@ -25,7 +24,14 @@ export function cancelled(): boolean {
   return cancelling !== undefined
 }
 
-export async function openRunTemp(runnerTemp: string): Promise<RunTemp> {
+/**
+ * Makes the run's private directory. `stopChildren` runs first on cancellation: whatever the
+ * run started that would outlive it (oras, which main.ts passes in).
+ */
+export async function openRunTemp(
+  runnerTemp: string,
+  stopChildren: () => Promise<void>
+): Promise<RunTemp> {
   const dir = await mkdtemp(path.join(runnerTemp, 'hook-bundle-run-'))
   // The toolkit and the downloads name their temporary files under RUNNER_TEMP themselves:
   // pointing it here puts them in this run's directory, so one removal takes everything.
@@ -41,7 +47,7 @@ export async function openRunTemp(runnerTemp: string): Promise<RunTemp> {
     if (cancelling) return
     process.exitCode = signal === 'SIGINT' ? 130 : 143
     cancelling = (async () => {
-      await stopOras()
+      await stopChildren()
       // Synchronously, then exit at once: downloads and extractions still running would
       // otherwise recreate files in the directories between their removal and the exit.
       for (const d of [dir, ...kept]) rmSync(d, { recursive: true, force: true, maxRetries: 3 })

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import type { ArchiveContent } from '../../../src/archives/archive.js'
+import type { ArchiveContent } from '../../../src/archives/content.js'
 import {
   buildBundle,
   checkBundleDir,
@@ -13,7 +13,8 @@ import {
 } from '../../../src/bundle/bundle.js'
 import { ActionError } from '../../../src/util/errors.js'
 import type { ExtraFile } from '../../../src/bundle/extra-files.js'
-import { catalog, planBundle, resolveVariant } from '../../../src/release/variants.js'
+import { catalog } from '../../../src/release/catalog.js'
+import { planBundle, resolveVariant } from '../../../src/release/variants.js'
 
 // The bundle layout and the pre-push validation, on real files in a temp directory.
 

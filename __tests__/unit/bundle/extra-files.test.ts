@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, realpath, rm, symlink, truncate, writeFile } from 'node
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../../src/util/errors.js'
-import { parseExtraFilePatterns, resolveExtraFiles } from '../../../src/bundle/extra-files.js'
+import { resolveExtraFiles } from '../../../src/bundle/extra-files.js'
+import { parseExtraFilePatterns } from '../../../src/inputs/lists.js'
 import { releaseFileNames } from '../../../src/release/variants.js'
 
 // extra-files (issue 12), on a real workspace in a temp directory.

@@ -3,12 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../../src/util/errors.js'
-import {
-  DEFAULT_ORAS_VERSION,
-  parseCreated,
-  parseInputs,
-  type Inputs
-} from '../../../src/inputs/inputs.js'
+import { parseCreated } from '../../../src/inputs/created.js'
+import { DEFAULT_ORAS_VERSION, parseInputs, type Inputs } from '../../../src/inputs/inputs.js'
 
 function parse(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Inputs {
   return parseInputs(name => inputs[name] ?? '', {

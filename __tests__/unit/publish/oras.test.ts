@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseImage } from '../../../src/inputs/image.js'
-import { isTransient, parsePushOutput, registryError } from '../../../src/publish/oras/oras.js'
+import { isTransient, registryError } from '../../../src/publish/oras/errors.js'
+import { parsePushOutput } from '../../../src/publish/oras/output.js'
 import { PINNED_SHA256, orasAsset, parseOrasChecksums } from '../../../src/publish/oras/releases.js'
 import { DEFAULT_ORAS_VERSION } from '../../../src/inputs/inputs.js'
 import { ORAS_VERSION as TESTS_ORAS_VERSION } from '../../support/oras-release.js'

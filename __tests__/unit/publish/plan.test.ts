@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseImage, reference } from '../../../src/inputs/image.js'
+import { parseAnnotations } from '../../../src/inputs/lists.js'
 import {
   annotationFile,
   mediaTypeFor,
-  parseAnnotations,
   planAnnotations,
   planTags
 } from '../../../src/publish/plan.js'

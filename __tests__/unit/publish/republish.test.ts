@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseFetchOutput, type PublishedManifest } from '../../../src/publish/oras/oras.js'
+import { parseFetchOutput, type PublishedManifest } from '../../../src/publish/oras/output.js'
 import { canonicalJson, planProvenance, type ProvenanceFacts } from '../../../src/publish/plan.js'
 import { describeTag, explain, planRepublish } from '../../../src/publish/republish.js'
 

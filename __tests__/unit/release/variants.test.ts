@@ -1,13 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
 import {
-  foreignStandardName,
   catalog,
-  planBundle,
   planCatalog,
   releaseArchives,
-  resolveVariant,
   type ReleaseArchive
-} from '../../../src/release/variants.js'
+} from '../../../src/release/catalog.js'
+import { foreignStandardName, planBundle, resolveVariant } from '../../../src/release/variants.js'
 import { EXTRA_IDS, SEED_IDS } from '../../support/hook-release.js'
 
 // The seed release's archives, and a board beyond them plus a second branch for rockchip64.
