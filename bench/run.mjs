@@ -24,7 +24,7 @@ const CACHE = path.join(ROOT, '.cache', 'bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
 /** Per-connection cap of the capped rows: roughly what one connection to a release host gets. */
 const CAP_BYTES_PER_S = 32 * 1024 * 1024
-/** Archives the action fetches at once (ARCHIVE_CONCURRENCY in src/main.ts). */
+/** Archives the action fetches at once (ARCHIVE_CONCURRENCY in src/bundle/make.ts). */
 const CONNECTIONS = 4
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const PROFILES = path.join(ROOT, 'bench', 'results', 'profiles')

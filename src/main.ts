@@ -1,21 +1,30 @@
-import { randomUUID } from 'node:crypto'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { fetchArchive, type FetchOptions } from './archive.js'
-import { holdsArchives } from './archive-cache.js'
-import { buildBundle, checkBundleDir, validateBundle, type Bundle } from './bundle.js'
-import { ActionError, describeError } from './errors.js'
-import { resolveExtraFiles, type ExtraFile } from './extra-files.js'
-import { startHashing } from './file-digest.js'
-import { bytes, mapLimit, seconds } from './format.js'
-import { reference } from './image.js'
-import { parseInputs, rfc3339, type Inputs } from './inputs.js'
-import { fetchIso, planIsos } from './iso.js'
-import { installOras, moveTags, orasVersion, TagsNotMovedError, type Registry } from './oras.js'
-import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish.js'
-import { publishArtifact } from './publish-artifact.js'
-import { publishImage } from './publish-image.js'
-import { assetUrl, fetchRelease, resolveNewest, type Release } from './release.js'
+import { holdsArchives } from './archives/archive-cache.js'
+import { startHashing } from './archives/file-digest.js'
+import { checkBundleDir, validateBundle, type Bundle } from './bundle/bundle.js'
+import { resolveExtraFiles, type ExtraFile } from './bundle/extra-files.js'
+import { makeBundle } from './bundle/make.js'
+import { rfc3339 } from './inputs/created.js'
+import { reference } from './inputs/image.js'
+import { parseInputs, type Inputs } from './inputs/inputs.js'
+import { publishArtifact } from './publish/artifact.js'
+import { publishImage } from './publish/image-index.js'
+import { orasVersion, type Registry } from './publish/oras/calls.js'
+import { installOras } from './publish/oras/install.js'
+import { stopOras } from './publish/oras/process.js'
+import { moveTags, TagsNotMovedError } from './publish/oras/tag-moves.js'
+import { planAnnotations, planProvenance, planTags, type ProvenanceFacts } from './publish/plan.js'
+import type { Published } from './publish/published.js'
+import { readPublished } from './publish/skip-published.js'
+import { planIsos } from './release/isos.js'
+import { fetchRelease, resolveNewest, type Release } from './release/release.js'
+import {
+  planBundle,
+  releaseFileNames,
+  resolveVariant,
+  type BundlePlan
+} from './release/variants.js'
 import {
   bundleOutputs,
   logVariants,
@@ -24,14 +33,11 @@ import {
   releaseOutputs,
   summarizeBundle,
   summarizeList,
-  type Published
-} from './report.js'
-import { cancelled, openRunTemp, type RunTemp } from './run-temp.js'
-import { readPublished } from './skip-published.js'
-import { planBundle, releaseFileNames, resolveVariant, type BundlePlan } from './variants.js'
-
-/** Archives fetched at once: enough to overlap network, hashing and inflating on two cores. */
-const ARCHIVE_CONCURRENCY = 4
+  summarizeRepublished
+} from './report/report.js'
+import { ActionError, describeError } from './util/errors.js'
+import { seconds } from './util/format.js'
+import { cancelled, openRunTemp, type RunTemp } from './util/run-temp.js'
 
 export async function run(): Promise<void> {
   let temp: RunTemp | undefined
@@ -43,7 +49,7 @@ export async function run(): Promise<void> {
     // Tool cache hits re-hash every file on worker threads: where hits are likely, those start
     // now, while checksum.txt is fetched, not when the first hit needs them.
     if (await holdsArchives(runnerDir('RUNNER_TOOL_CACHE'))) startHashing()
-    temp = await openRunTemp(runnerTemp)
+    temp = await openRunTemp(runnerTemp, stopOras)
     // A bundle-dir the bundle cannot be renamed onto fails before any download.
     if (inputs.bundleDir !== '') await checkBundleDir(inputs.bundleDir)
 
@@ -56,53 +62,7 @@ export async function run(): Promise<void> {
       return
     }
 
-    const variant = resolveVariant(inputs.variant, release.variants)
-    const plan = {
-      ...planBundle(variant, release.archives),
-      isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
-    }
-    const extraFiles = await resolveExtraFiles(
-      inputs.extraFiles,
-      process.env['GITHUB_WORKSPACE'] || process.cwd(),
-      releaseFileNames([...release.archives, ...release.isos]),
-      { imageLayers: inputs.push && inputs.format === 'image' }
-    )
-    // Everything that can be refused without the archives is refused before downloading them.
-    const tags = inputs.push
-      ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
-      : []
-    const oras = inputs.push ? await group('oras', () => prepareOras(inputs, temp!.dir)) : undefined
-    const registry = oras?.registry
-    let provenance: Record<string, string> | undefined
-    if (oras) {
-      provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version))
-      const found = await group(`Published ${variant.name}?`, () =>
-        readPublished(inputs.skipPublished, oras.registry, release, variant.name, tags, provenance!)
-      ).catch((err: unknown) => {
-        // Some of the missing tags moved to the published bundle before one was refused.
-        if (err instanceof TagsNotMovedError) partialOutputs(oras.registry.image, tags, err, false)
-        throw err
-      })
-      if (found) {
-        pushOutputs(found)
-        return
-      }
-    }
-
-    const workDir = temp.dir
-    const bundle = await group(`Bundle ${variant.name}`, () =>
-      makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp!, workDir)
-    )
-    bundleOutputs(bundle)
-
-    let published: Published | undefined
-    if (registry) {
-      published = await group(`Push ${variant.name}`, () =>
-        publish(inputs, registry, release, variant.name, bundle, tags, provenance!, workDir)
-      )
-    }
-    pushOutputs(published)
-    await summarizeBundle(release, variant.name, bundle, published)
+    await publishVariant(inputs, release, runnerTemp, temp)
   } catch (err) {
     // A cancelled run reports its cancellation, not the failure of what it interrupted.
     if (cancelled()) return
@@ -112,6 +72,71 @@ export async function run(): Promise<void> {
   } finally {
     await temp?.close()
   }
+}
+
+/** One variant: planned and checked, read from the registry, bundled, pushed, reported. */
+async function publishVariant(
+  inputs: Inputs,
+  release: Release,
+  runnerTemp: string,
+  temp: RunTemp
+): Promise<void> {
+  const variant = resolveVariant(inputs.variant, release.variants)
+  const plan = {
+    ...planBundle(variant, release.archives),
+    isos: inputs.iso ? planIsos(variant, release.isos, release.variants) : []
+  }
+  const extraFiles = await resolveExtraFiles(
+    inputs.extraFiles,
+    process.env['GITHUB_WORKSPACE'] || process.cwd(),
+    releaseFileNames([...release.archives, ...release.isos]),
+    { imageLayers: inputs.push && inputs.format === 'image' }
+  )
+  // Everything that can be refused without the archives is refused before downloading them.
+  const tags = inputs.push
+    ? planTags(release.tag, variant.name, inputs.latest, inputs.extraTags)
+    : []
+  const oras = inputs.push ? await group('oras', () => prepareOras(inputs, temp.dir)) : undefined
+  const registry = oras?.registry
+  let provenance: Record<string, string> | undefined
+  if (oras) {
+    provenance = planProvenance(provenanceFacts(inputs, release, plan, extraFiles, oras.version))
+    const found = await group(`Published ${variant.name}?`, async () => {
+      const republished = await readPublished(
+        inputs.skipPublished,
+        oras.registry,
+        tags,
+        provenance!
+      )
+      if (republished === undefined) return undefined
+      const { published, findings, why } = republished
+      await summarizeRepublished(release, variant.name, published, findings, why)
+      return published
+    }).catch((err: unknown) => {
+      // Some of the missing tags moved to the published bundle before one was refused.
+      if (err instanceof TagsNotMovedError) partialOutputs(oras.registry.image, tags, err, false)
+      throw err
+    })
+    if (found) {
+      pushOutputs(found)
+      return
+    }
+  }
+
+  const workDir = temp.dir
+  const bundle = await group(`Bundle ${variant.name}`, () =>
+    makeBundle(inputs, release, plan, extraFiles, runnerTemp, temp, workDir)
+  )
+  bundleOutputs(bundle)
+
+  let published: Published | undefined
+  if (registry) {
+    published = await group(`Push ${variant.name}`, () =>
+      publish(inputs, registry, release, variant.name, bundle, tags, provenance!, workDir)
+    )
+  }
+  pushOutputs(published)
+  await summarizeBundle(release, variant.name, bundle, published)
 }
 
 async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -195,47 +220,6 @@ function provenanceFacts(
     extraFiles: Object.fromEntries(extraFiles.map(f => [f.name, f.sha256])),
     orasVersion
   }
-}
-
-async function makeBundle(
-  inputs: Inputs,
-  release: Release,
-  plan: BundlePlan,
-  extraFiles: ExtraFile[],
-  runnerTemp: string,
-  temp: RunTemp,
-  workDir: string
-): Promise<Bundle> {
-  const started = Date.now()
-  const options = (asset: string): FetchOptions => ({
-    url: assetUrl(release, asset),
-    timeoutMs: inputs.downloadTimeoutMs,
-    workDir,
-    ...(inputs.downloadAuthorization === undefined
-      ? {}
-      : { authorization: inputs.downloadAuthorization })
-  })
-  const fetches = [
-    ...plan.archives.map(archive => () => fetchArchive(archive, options(archive.asset))),
-    ...plan.isos.map(iso => () => fetchIso(iso, options(iso.asset)))
-  ]
-  const contents = await mapLimit(fetches, ARCHIVE_CONCURRENCY, fetch => fetch())
-  let dir = inputs.bundleDir
-  if (dir === '') {
-    dir = path.join(runnerTemp, `hook-bundle-${plan.variant}-${randomUUID().slice(0, 8)}`)
-    temp.keepUnlessCancelled(dir)
-  }
-  const bundle = await buildBundle(plan, contents, dir, extraFiles)
-  const total = bundle.entries.filter(e => e.target === undefined).reduce((n, e) => n + e.size, 0)
-  const hits = contents.filter(c => c.cached).length
-  core.info(
-    `bundle ${bundle.dir}: ${bundle.entries.length} entries (${plan.links.length} links, ${bytes(total)}) from ${plan.archives.length} archives${plan.isos.length > 0 ? ` and ${plan.isos.length} ISO images` : ''} (${hits} from the tool cache)${extraFiles.length > 0 ? ` and ${extraFiles.length} extra files` : ''} in ${seconds(Date.now() - started)}`
-  )
-  for (const e of bundle.entries)
-    core.info(
-      `  ${e.name}${e.target ? ` -> ${e.target}` : ''}  ${bytes(e.size)}  sha256:${e.sha256}`
-    )
-  return bundle
 }
 
 async function publish(

@@ -210,7 +210,7 @@ describe('the tool cache', () => {
   })
 
   it('archives of many half-megabyte pieces, of sizes no piece divides: every byte, hashed right', async () => {
-    // The body and every file go through shared half-megabyte buffers (src/shared-hash.ts):
+    // The body and every file go through shared half-megabyte buffers (src/archives/shared-hash.ts):
     // gunzip, the files and both hashes read them in turn, and a file is written from two at
     // once. Odd sizes end pieces mid-buffer, mid-tar-block and mid-file.
     const big = await generateRelease(path.join(dir, 'releases'), {

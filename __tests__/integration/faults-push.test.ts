@@ -15,7 +15,7 @@ import {
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { listFiles, ok, runAction, type ActionRun } from '../support/action.js'
-import { PINNED_SHA256 } from '../../src/oras-release.js'
+import { PINNED_SHA256 } from '../../src/publish/oras/releases.js'
 import {
   ORAS_VERSION,
   buildOrasRelease,

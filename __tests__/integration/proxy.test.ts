@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { spawnSync } from 'node:child_process'
-import { DIST, ok, runAction } from '../support/action.js'
+import { ok, runAction } from '../support/action.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 import { generateRelease } from '../support/hook-release.js'
 import type { TestServer } from '../support/server.js'
@@ -8,7 +7,7 @@ import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 
 // Behind a proxy every request goes through it: the archives and checksum.txt through
 // @actions/http-client (tunnel), the GitHub API through Octokit on undici's fetch and ProxyAgent.
-// undici is bundled behind vendor/undici-lazy, which evaluates it on first use.
+// undici is bundled into dist/index.js as @actions/http-client and @actions/github use it.
 
 let server: TestServer
 let ground: ReleaseServer | undefined
@@ -62,39 +61,5 @@ describe('behind a proxy (http_proxy)', () => {
       new Set([`api.hook.test:${port}`, `releases.hook.test:${port}`])
     )
     expect(proxy.refused).toEqual([])
-  })
-})
-
-describe('undici is evaluated on first use only', () => {
-  /** Starts the bundle with no inputs (it fails at once) and tells what was evaluated. */
-  function startUp(env: Record<string, string>): { undici: boolean; nodeUndici: boolean } {
-    // undici's body sets the global dispatcher (a symbol shared with Node's own fetch, which
-    // this process never loads: checked too, so the mark is undici's).
-    const preload = `process.on('exit', () => process.stderr.write('\\nloaded:' + JSON.stringify({
-      undici: globalThis[Symbol.for('undici.globalDispatcher.1')] !== undefined,
-      nodeUndici: process.moduleLoadList.some(m => m.includes('deps/undici'))
-    }) + '\\n'))`
-    const child = spawnSync(
-      process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, DIST],
-      { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, encoding: 'utf8' }
-    )
-    expect(child.stdout).toContain('::error::hook-version is required')
-    const line = /^loaded:(.*)$/m.exec(child.stderr)
-    if (!line) throw new Error(`no report from the preload:\n${child.stderr}`)
-    return JSON.parse(line[1]!) as { undici: boolean; nodeUndici: boolean }
-  }
-
-  it('not at start-up', () => {
-    expect(startUp({ GITHUB_API_URL: 'https://api.hook.test' })).toEqual({
-      undici: false,
-      nodeUndici: false
-    })
-  })
-
-  it('at start-up behind a proxy: @actions/github makes its ProxyAgent on import', () => {
-    expect(
-      startUp({ GITHUB_API_URL: 'https://api.hook.test', https_proxy: 'http://127.0.0.1:9' })
-    ).toEqual({ undici: true, nodeUndici: false })
   })
 })

@@ -1,7 +1,7 @@
 // Preloaded (NODE_OPTIONS=--import) into the action under test. @actions/tool-cache 4 reads its
 // retry backoff overrides from globalThis, not from the environment, so a child process can only
 // shorten the 10-20 s backoff this way. The action reads its own test knobs the same way (the
-// stall limit and connect timeout of src/download.ts), so no variable of a workflow's
+// stall limit and connect timeout of src/download/download.ts), so no variable of a workflow's
 // environment can change them. The action itself knows nothing of this file.
 for (const key of [
   'TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS',

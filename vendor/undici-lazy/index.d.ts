@@ -1,2 +1,0 @@
-export * from 'undici-real'
-export { default } from 'undici-real'
