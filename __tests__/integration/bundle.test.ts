@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises'
@@ -10,37 +10,24 @@ import {
   generateRelease,
   type GeneratedRelease
 } from '../support/hook-release.js'
-import type { TestServer } from '../support/server.js'
-import { startReleaseServer, type ReleaseServer } from '../support/world.js'
+import { useReleaseGround } from '../support/ground.js'
 
 // The core issue's acceptance: push: false builds exactly the planned files and links, from
 // archives verified and cached by content, with the outputs a workflow reads.
 
-let dir: string
-let server: TestServer
-let ground: ReleaseServer | undefined
-let release: GeneratedRelease
+const ALL_IDS = [...SEED_IDS, ...EXTRA_IDS]
+const g = useReleaseGround('hook-bundle-it-', { ids: ALL_IDS })
 let rolling: GeneratedRelease
 
-const ALL_IDS = [...SEED_IDS, ...EXTRA_IDS]
-
 beforeAll(async () => {
-  ground = await startReleaseServer('hook-bundle-it-')
-  dir = ground.dir
-  server = ground.server
-  release = await generateRelease(ground.releases, { ids: ALL_IDS })
-  rolling = await generateRelease(ground.releases, { tag: 'latest', seed: 'rolling-1' })
-})
-
-afterAll(async () => {
-  await ground?.stop()
+  rolling = await generateRelease(g.releases, { tag: 'latest', seed: 'rolling-1' })
 })
 
 function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    'hook-version': release.tag,
+    'hook-version': g.release.tag,
     variant,
-    'download-url': `${server.url}/releases`,
+    'download-url': `${g.server.url}/releases`,
     push: 'false',
     ...extra
   }
@@ -66,7 +53,7 @@ async function describeBundle(bundleDir: string): Promise<Record<string, string>
 function expected(ids: string[], links: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const id of ids) {
-    for (const [name, f] of Object.entries(release.archives[id]!.files)) out[name] = f.sha256
+    for (const [name, f] of Object.entries(g.release.archives[id]!.files)) out[name] = f.sha256
   }
   for (const [name, target] of Object.entries(links)) out[name] = `-> ${target}`
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
@@ -134,7 +121,7 @@ describe('push: false builds the bundle', () => {
     for (const f of files) {
       const target = f['target'] as string | undefined
       const real = target ?? (f['name'] as string)
-      const generated = ids.map(id => release.archives[id]!.files[real]).find(x => x)!
+      const generated = ids.map(id => g.release.archives[id]!.files[real]).find(x => x)!
       expect(f).toEqual({
         name: f['name'],
         size: generated.size,
@@ -158,7 +145,7 @@ describe('push: false builds the bundle', () => {
     const dtbs = 'dtbs-armbian-meson64-edge.tar.gz'
     const bytes = await readFile(path.join(run.outputs['bundle-dir']!, dtbs))
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(
-      release.archives['armbian-meson64-edge']!.files[dtbs]!.sha256
+      g.release.archives['armbian-meson64-edge']!.files[dtbs]!.sha256
     )
     const listing = execFileSync('tar', ['-tzf', path.join(run.outputs['bundle-dir']!, dtbs)], {
       encoding: 'utf8'
@@ -172,7 +159,7 @@ describe('push: false builds the bundle', () => {
   })
 
   it('builds into the given bundle-dir', async () => {
-    const target = path.join(dir, 'given', 'bundle')
+    const target = path.join(g.dir, 'given', 'bundle')
     const run = ok(await runAction({ inputs: inputs('lts', { 'bundle-dir': target }) }))
     expect(run.outputs['bundle-dir']).toBe(target)
     expect(await listFiles(target)).toHaveLength(10)
@@ -183,16 +170,18 @@ describe('push: false builds the bundle', () => {
 
 describe('the tool cache', () => {
   it('a second run on the same runner downloads no archive, only checksum.txt', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
-    server.resetRequests()
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
+    g.server.resetRequests()
     const first = ok(await runAction({ inputs: inputs('armbian-bcm2711-all'), toolCache }))
-    const archivesFetched = server.requests(/hook_.*\.tar\.gz$/).length
+    const archivesFetched = g.server.requests(/hook_.*\.tar\.gz$/).length
     expect(archivesFetched).toBe(10)
     expect(first.stdout).not.toContain('tool cache hit')
 
-    server.resetRequests()
+    g.server.resetRequests()
     const second = ok(await runAction({ inputs: inputs('armbian-bcm2711-all'), toolCache }))
-    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+    expect(g.server.requests().map(r => r.path)).toEqual([
+      `/releases/${g.release.tag}/checksum.txt`
+    ])
     expect(second.stdout.match(/tool cache hit/g)).toHaveLength(10)
     expect(await describeBundle(second.outputs['bundle-dir']!)).toEqual(
       await describeBundle(first.outputs['bundle-dir']!)
@@ -201,7 +190,7 @@ describe('the tool cache', () => {
 
     // Entries are keyed by content: hook_<id>/0.0.0-sha512-<first 64 hex>/any, marked complete.
     const id = 'armbian-bcm2711-current'
-    const version = `0.0.0-sha512-${release.assets[`hook_${id}.tar.gz`]!.sha512.slice(0, 64)}`
+    const version = `0.0.0-sha512-${g.release.assets[`hook_${id}.tar.gz`]!.sha512.slice(0, 64)}`
     expect(await readdir(path.join(toolCache, `hook_${id}`))).toEqual([version])
     expect(await readdir(path.join(toolCache, `hook_${id}`, version))).toEqual([
       'any',
@@ -213,14 +202,14 @@ describe('the tool cache', () => {
     // The body and every file go through shared half-megabyte buffers (src/archives/shared-hash.ts):
     // gunzip, the files and both hashes read them in turn, and a file is written from two at
     // once. Odd sizes end pieces mid-buffer, mid-tar-block and mid-file.
-    const big = await generateRelease(path.join(dir, 'releases'), {
+    const big = await generateRelease(path.join(g.dir, 'releases'), {
       tag: 'v0.11.2',
       seed: 'many-pieces',
       ids: ['latest-lts-aarch64', 'latest-lts-x86_64'],
       kernelSize: 3 * (1 << 19) + 7,
       initramfsSize: 11 * (1 << 19) + 12345
     })
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     const run = async () =>
       ok(await runAction({ inputs: { ...inputs('lts'), 'hook-version': big.tag }, toolCache }))
     const first = await run()
@@ -235,43 +224,43 @@ describe('the tool cache', () => {
     }
     // The digests recorded in the tool cache are right: the next run proves every file against
     // them and downloads nothing.
-    server.resetRequests()
+    g.server.resetRequests()
     const second = await run()
-    expect(server.requests().map(r => r.path)).toEqual([`/releases/${big.tag}/checksum.txt`])
+    expect(g.server.requests().map(r => r.path)).toEqual([`/releases/${big.tag}/checksum.txt`])
     expect(second.outputs['files']).toBe(first.outputs['files'])
   })
 
   it('a damaged cache entry is never used: downloaded again, verified, and replaced', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     ok(await runAction({ inputs: inputs('lts'), toolCache }))
     const id = 'latest-lts-x86_64'
-    const version = `0.0.0-sha512-${release.assets[`hook_${id}.tar.gz`]!.sha512.slice(0, 64)}`
+    const version = `0.0.0-sha512-${g.release.assets[`hook_${id}.tar.gz`]!.sha512.slice(0, 64)}`
     const entry = path.join(toolCache, `hook_${id}`, version, 'any')
     // A careless step (or a full disk) left a cached file short.
     await rm(path.join(entry, `vmlinuz-${id}`), { force: true })
     await writeFile(path.join(entry, `vmlinuz-${id}`), 'short')
 
-    server.resetRequests()
+    g.server.resetRequests()
     const second = ok(await runAction({ inputs: inputs('lts'), toolCache }))
     expect(second.warnings).toEqual([
       `hook_${id}.tar.gz: ignoring the damaged tool cache entry ${entry} (vmlinuz-${id} is not the recorded 4096 bytes); downloading again`
     ])
-    expect(server.requests(/hook_.*\.tar\.gz$/).map(r => r.path)).toEqual([
-      `/releases/${release.tag}/hook_${id}.tar.gz`
+    expect(g.server.requests(/hook_.*\.tar\.gz$/).map(r => r.path)).toEqual([
+      `/releases/${g.release.tag}/hook_${id}.tar.gz`
     ])
-    const want = release.archives[id]!.files[`vmlinuz-${id}`]!.sha256
+    const want = g.release.archives[id]!.files[`vmlinuz-${id}`]!.sha256
     expect((await describeBundle(second.outputs['bundle-dir']!))[`vmlinuz-${id}`]).toBe(want)
 
     // The entry was replaced by the verified copy: the next run is a clean hit.
-    server.resetRequests()
+    g.server.resetRequests()
     const third = ok(await runAction({ inputs: inputs('lts'), toolCache }))
     expect(third.warnings).toEqual([])
-    expect(server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
+    expect(g.server.requests(/hook_.*\.tar\.gz$/)).toEqual([])
     expect((await describeBundle(third.outputs['bundle-dir']!))[`vmlinuz-${id}`]).toBe(want)
   })
 
   it('never serves stale bytes for the rolling latest tag: new bytes, new key', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     const base = { ...inputs('lts'), 'hook-version': 'latest' }
     const first = ok(await runAction({ inputs: base, toolCache }))
     const before = await describeBundle(first.outputs['bundle-dir']!)
@@ -280,14 +269,14 @@ describe('the tool cache', () => {
     )
 
     // hook re-uploads `latest` on every merge: same names, new bytes.
-    const next = await generateRelease(path.join(dir, 'releases'), {
+    const next = await generateRelease(path.join(g.dir, 'releases'), {
       tag: 'latest',
       seed: 'rolling-2'
     })
-    server.resetRequests()
+    g.server.resetRequests()
     const second = ok(await runAction({ inputs: base, toolCache }))
     expect(second.outputs['version']).toBe('latest')
-    expect(server.requests(/hook_.*\.tar\.gz$/)).toHaveLength(2)
+    expect(g.server.requests(/hook_.*\.tar\.gz$/)).toHaveLength(2)
     const after = await describeBundle(second.outputs['bundle-dir']!)
     expect(after['vmlinuz-latest-lts-x86_64']).toBe(
       next.archives['latest-lts-x86_64']!.files['vmlinuz-latest-lts-x86_64']!.sha256
@@ -298,9 +287,11 @@ describe('the tool cache', () => {
 
 describe('list mode (no variant)', () => {
   it('sets version and variants from checksum.txt alone and downloads no archive', async () => {
-    server.resetRequests()
+    g.server.resetRequests()
     const run = ok(await runAction({ inputs: inputs('') }))
-    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+    expect(g.server.requests().map(r => r.path)).toEqual([
+      `/releases/${g.release.tag}/checksum.txt`
+    ])
     const variants = JSON.parse(run.outputs['variants']!) as string[]
     expect(variants).toEqual([...variants].sort())
     expect(variants).toEqual(

@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { readdir } from 'node:fs/promises'
 import { runAction, type ActionRun } from '../support/action.js'
-import { generateRelease, type GeneratedRelease } from '../support/hook-release.js'
 import { startServer, startSilentServer, type TestServer } from '../support/server.js'
-import { startReleaseServer, type ReleaseServer } from '../support/world.js'
+import { useReleaseGround } from '../support/ground.js'
 
 // Issue 17, the download side: redirects followed by the action itself (credentials only to
 // their own origin, relative Locations, a cap, no redirect body ever read), stalls and silent
@@ -11,42 +10,20 @@ import { startReleaseServer, type ReleaseServer } from '../support/world.js'
 // no URL printed with its query, fragment or user info. Every failure: exit code 1, one
 // one-line error annotation, nothing left in RUNNER_TEMP.
 
-let server: TestServer
-let ground: ReleaseServer | undefined
-let release: GeneratedRelease
-const removers: Array<() => void> = []
+const g = useReleaseGround('hook-downloads-')
 const stops: Array<() => Promise<void>> = []
+const fault = (rule: Parameters<TestServer['fault']>[0]): (() => void) => g.fault(rule)
+const inputs = (extra: Record<string, string> = {}): Record<string, string> =>
+  g.inputs('lts', extra)
 
-beforeAll(async () => {
-  ground = await startReleaseServer('hook-downloads-')
-  server = ground.server
-  release = await generateRelease(ground.releases)
-  server.serveDir('/cdn', ground.releases)
+beforeAll(() => {
+  g.server.serveDir('/cdn', g.releases)
 })
 
 afterEach(async () => {
-  for (const remove of removers.splice(0)) remove()
   for (const stop of stops.splice(0)) await stop()
-  server.resetRequests()
+  g.server.resetRequests()
 })
-
-afterAll(async () => {
-  await ground?.stop()
-})
-
-function fault(rule: Parameters<TestServer['fault']>[0]): void {
-  removers.push(server.fault(rule))
-}
-
-function inputs(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'hook-version': release.tag,
-    variant: 'lts',
-    'download-url': `${server.url}/releases`,
-    push: 'false',
-    ...extra
-  }
-}
 
 /** The failure contract; returns the one error line. */
 async function expectFailure(run: ActionRun): Promise<string> {
@@ -65,20 +42,20 @@ async function expectFailure(run: ActionRun): Promise<string> {
 const LTS_X86 = /hook_latest-lts-x86_64\.tar\.gz$/
 const X86_ASSET = 'hook_latest-lts-x86_64.tar.gz'
 const toCdn = (target: string): string => target.replace(/^\/releases\//, '/cdn/')
-const cdn = (target: string): string => `${server.url}${toCdn(target)}`
+const cdn = (target: string): string => `${g.server.url}${toCdn(target)}`
 
 describe('redirects', () => {
   it('credentials go only to their origin: a redirect to another port of the same host gets no Authorization', async () => {
     const other = await startServer()
     stops.push(() => other.stop())
-    other.serveDir('/releases', ground!.releases)
+    other.serveDir('/releases', g.releases)
     fault({ path: /^\/releases\//, kind: 'redirect', location: t => `${other.url}${t}` })
-    const mirror = server.url.replace('http://', 'http://mirror:s3cret@')
+    const mirror = g.server.url.replace('http://', 'http://mirror:s3cret@')
     const run = await runAction({ inputs: inputs({ 'download-url': `${mirror}/releases` }) })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     const basic = `Basic ${Buffer.from('mirror:s3cret').toString('base64')}`
-    const asked = server.requests()
+    const asked = g.server.requests()
     expect(asked.length).toBeGreaterThan(0)
     for (const r of asked) expect(r.authorization).toBe(basic)
     const redirected = other.requests()
@@ -92,10 +69,10 @@ describe('redirects', () => {
     const run = await runAction({ inputs: inputs() })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
-    expect(server.requests(/^\/cdn\//).map(r => [r.path, r.status])).toEqual(
+    expect(g.server.requests(/^\/cdn\//).map(r => [r.path, r.status])).toEqual(
       expect.arrayContaining([
-        [`/cdn/${release.tag}/checksum.txt`, 200],
-        [`/cdn/${release.tag}/${X86_ASSET}`, 200]
+        [`/cdn/${g.release.tag}/checksum.txt`, 200],
+        [`/cdn/${g.release.tag}/${X86_ASSET}`, 200]
       ])
     )
   })
@@ -103,11 +80,11 @@ describe('redirects', () => {
   it('a redirect loop ends after 10 redirects with "too many redirects"', async () => {
     fault({ path: LTS_X86, kind: 'redirect' })
     const error = await expectFailure(await runAction({ inputs: inputs() }))
-    const url = `${server.url}/releases/${release.tag}/${X86_ASSET}`
+    const url = `${g.server.url}/releases/${g.release.tag}/${X86_ASSET}`
     expect(error).toBe(
       `${X86_ASSET}: too many redirects from ${url} (more than 10, the last to ${url}); the server redirects in a loop or too deep, check the URL`
     )
-    expect(server.requests(LTS_X86)).toHaveLength(11)
+    expect(g.server.requests(LTS_X86)).toHaveLength(11)
   })
 
   it('a redirect whose body never comes is followed at once, its body unread', async () => {
@@ -123,7 +100,7 @@ describe('redirects', () => {
     const run = await runAction({ inputs: inputs({ 'download-timeout': '10' }) })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
-    const [redirect] = server.requests(/^\/releases\/.*lts-x86_64/)
+    const [redirect] = g.server.requests(/^\/releases\/.*lts-x86_64/)
     // What the socket buffers took before the client closed it, not a buffered body.
     expect(redirect?.bodyBytes ?? 0).toBeLessThan(16 << 20)
   })
@@ -134,10 +111,10 @@ describe('redirects', () => {
     const run = await runAction({ inputs: inputs({ 'download-timeout': '2' }) })
     const error = await expectFailure(run)
     expect(error).toBe(
-      `downloading ${X86_ASSET} from ${server.url}/releases/${release.tag}/${X86_ASSET} took longer than download-timeout (2 s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`
+      `downloading ${X86_ASSET} from ${g.server.url}/releases/${g.release.tag}/${X86_ASSET} took longer than download-timeout (2 s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`
     )
     expect(run.stderr).not.toMatch(/unsettled top-level await/)
-    for (const r of server.requests(/^\/releases\/.*lts-x86_64/))
+    for (const r of g.server.requests(/^\/releases\/.*lts-x86_64/))
       expect(r.bodyBytes ?? 0).toBeLessThan(16 << 20)
   })
 })
@@ -150,7 +127,7 @@ describe('stalls, silent hosts, names that do not resolve', () => {
     const run = await runAction({ inputs: inputs({ 'download-timeout': '30' }), env: STALL })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
-    expect(server.requests(LTS_X86)).toHaveLength(2)
+    expect(g.server.requests(LTS_X86)).toHaveLength(2)
     expect(run.stdout).toContain(`${X86_ASSET}: no data for 1 s (the stall limit)`)
     expect(run.ms).toBeLessThan(20_000)
   })
@@ -160,7 +137,7 @@ describe('stalls, silent hosts, names that do not resolve', () => {
     const run = await runAction({ inputs: inputs({ 'download-timeout': '30' }), env: STALL })
     const error = await expectFailure(run)
     expect(error).toBe(
-      `could not download ${X86_ASSET} from ${server.url}/releases/${release.tag}/${X86_ASSET} after 3 attempts: no data for 1 s (the stall limit)`
+      `could not download ${X86_ASSET} from ${g.server.url}/releases/${g.release.tag}/${X86_ASSET} after 3 attempts: no data for 1 s (the stall limit)`
     )
     expect(run.ms).toBeLessThan(20_000)
   })
@@ -175,7 +152,7 @@ describe('stalls, silent hosts, names that do not resolve', () => {
     const error = await expectFailure(run)
     const host = silent.url.replace('http://', '')
     expect(error).toBe(
-      `could not download checksum.txt of tinkerbell/hook ${release.tag} from ${silent.url}/releases/${release.tag}/checksum.txt after 3 attempts: no answer from ${host} (no connection within 1 s, or no response within 1 s of connecting)`
+      `could not download checksum.txt of tinkerbell/hook ${g.release.tag} from ${silent.url}/releases/${g.release.tag}/checksum.txt after 3 attempts: no answer from ${host} (no connection within 1 s, or no response within 1 s of connecting)`
     )
     expect(silent.connections()).toBe(3)
     expect(run.ms).toBeLessThan(15_000)
@@ -188,7 +165,7 @@ describe('stalls, silent hosts, names that do not resolve', () => {
     const error = await expectFailure(run)
     expect(error).toMatch(
       new RegExp(
-        `^could not download checksum.txt of tinkerbell/hook ${release.tag.replace(/\./g, '\\.')} from http://hook-mirror\\.invalid/releases/\\S+/checksum\\.txt: the host name hook-mirror\\.invalid does not resolve \\((ENOTFOUND|EAI_AGAIN)\\); check the URL's host name and the runner's DNS$`
+        `^could not download checksum.txt of tinkerbell/hook ${g.release.tag.replace(/\./g, '\\.')} from http://hook-mirror\\.invalid/releases/\\S+/checksum\\.txt: the host name hook-mirror\\.invalid does not resolve \\((ENOTFOUND|EAI_AGAIN)\\); check the URL's host name and the runner's DNS$`
       )
     )
     expect(run.stdout).not.toContain('before trying again')
@@ -207,7 +184,7 @@ describe('no URL is printed with its query, fragment or user info', () => {
       'download-url "https://mirror.example/hook" has a query string (not shown): assets are fetched from <download-url>/<tag>/<asset>, so give a base URL without "?" or "#"'
     )
     expect(run.stdout).not.toContain(SECRET)
-    expect(server.requests()).toEqual([])
+    expect(g.server.requests()).toEqual([])
   })
 
   it('an oras-url with a signature in its query: neither the log nor the error shows it', async () => {
@@ -215,13 +192,13 @@ describe('no URL is printed with its query, fragment or user info', () => {
       inputs: inputs({
         push: 'true',
         image: '127.0.0.1:9/hook/images',
-        'oras-url': `${server.url}/oras/oras_1.3.4_linux_amd64.tar.gz?X-Amz-Signature=${SECRET}#frag`,
+        'oras-url': `${g.server.url}/oras/oras_1.3.4_linux_amd64.tar.gz?X-Amz-Signature=${SECRET}#frag`,
         'oras-checksum': 'a'.repeat(64)
       })
     })
     const error = await expectFailure(run)
     expect(error).toBe(
-      `oras 1.3.4 archive not found: ${server.url}/oras/oras_1.3.4_linux_amd64.tar.gz answered HTTP 404; check the version, the repository and download-url`
+      `oras 1.3.4 archive not found: ${g.server.url}/oras/oras_1.3.4_linux_amd64.tar.gz answered HTTP 404; check the version, the repository and download-url`
     )
     expect(run.stdout).not.toContain(SECRET)
     expect(run.stdout).not.toContain('#frag')

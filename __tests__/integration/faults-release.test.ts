@@ -1,56 +1,27 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { runAction, type ActionRun } from '../support/action.js'
 import {
   fileBytes,
-  generateRelease,
   makeTarGz,
   sha512Hex,
   writeChecksumTxt,
-  type GeneratedRelease,
   type TarEntry
 } from '../support/hook-release.js'
 import type { TestServer } from '../support/server.js'
-import { startReleaseServer, type ReleaseServer } from '../support/world.js'
+import { useReleaseGround } from '../support/ground.js'
 import { gzipSync } from 'node:zlib'
 
 // Issue 5, the release side: every fault of the release server or of the release's content
 // gives exit code 1, exactly one one-line error annotation naming what failed and what to do,
 // no stack trace, no bundle, and no tool cache entry; a passing fault is retried and succeeds.
 
-let dir: string
-let server: TestServer
-let ground: ReleaseServer | undefined
-let release: GeneratedRelease
+const g = useReleaseGround('hook-faults-')
 let removeFault: (() => void) | undefined
-
-beforeAll(async () => {
-  ground = await startReleaseServer('hook-faults-')
-  dir = ground.dir
-  server = ground.server
-  release = await generateRelease(ground.releases)
-})
-
-afterEach(() => {
-  removeFault?.()
-  removeFault = undefined
-})
-
-afterAll(async () => {
-  await ground?.stop()
-})
-
-function inputs(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'hook-version': release.tag,
-    variant: 'lts',
-    'download-url': `${server.url}/releases`,
-    push: 'false',
-    ...extra
-  }
-}
+const inputs = (extra: Record<string, string> = {}): Record<string, string> =>
+  g.inputs('lts', extra)
 
 /** The failure contract every fault must meet; returns the one error line. */
 async function expectFailure(run: ActionRun): Promise<string> {
@@ -79,7 +50,7 @@ async function cached(toolCache: string): Promise<string[]> {
 }
 
 function fault(rule: Parameters<TestServer['fault']>[0]): void {
-  removeFault = server.fault(rule)
+  removeFault = g.fault(rule)
 }
 
 const LTS_X86 = /hook_latest-lts-x86_64\.tar\.gz$/
@@ -89,31 +60,31 @@ describe('release server faults', () => {
     'HTTP %i twice, then success: retried with bounded backoff',
     async status => {
       fault({ path: LTS_X86, kind: 'status', status, times: 2 })
-      server.resetRequests()
+      g.server.resetRequests()
       const run = await runAction({ inputs: inputs() })
       expect(run.exitCode).toBe(0)
-      expect(server.requests(LTS_X86).map(r => r.status)).toEqual([status, status, 200])
+      expect(g.server.requests(LTS_X86).map(r => r.status)).toEqual([status, status, 200])
     }
   )
 
   it('HTTP 503 on every attempt: fails after 3, naming the URL', async () => {
     fault({ path: LTS_X86, kind: 'status', status: 503 })
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     const error = await expectFailure(await runAction({ inputs: inputs(), toolCache }))
     expect(error).toBe(
-      `hook_latest-lts-x86_64.tar.gz: ${server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz answered HTTP 503 after 3 attempts; the server is failing, retry later`
+      `hook_latest-lts-x86_64.tar.gz: ${g.server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz answered HTTP 503 after 3 attempts; the server is failing, retry later`
     )
     expect(await cached(toolCache)).not.toContain(expect.stringContaining('latest-lts-x86_64'))
   })
 
   it('404 for an asset: not retried, names the URL', async () => {
     fault({ path: LTS_X86, kind: 'status', status: 404 })
-    server.resetRequests()
+    g.server.resetRequests()
     const error = await expectFailure(await runAction({ inputs: inputs() }))
     expect(error).toBe(
-      `hook_latest-lts-x86_64.tar.gz not found: ${server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz answered HTTP 404; check the version, the repository and download-url`
+      `hook_latest-lts-x86_64.tar.gz not found: ${g.server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz answered HTTP 404; check the version, the repository and download-url`
     )
-    expect(server.requests(LTS_X86)).toHaveLength(1)
+    expect(g.server.requests(LTS_X86)).toHaveLength(1)
   })
 
   it('403 (rate limit or denied): a clear message, not retried', async () => {
@@ -124,24 +95,24 @@ describe('release server faults', () => {
 
   it('429: retried, then a clear rate-limit message', async () => {
     fault({ path: LTS_X86, kind: 'status', status: 429, headers: { 'retry-after': '1' } })
-    server.resetRequests()
+    g.server.resetRequests()
     const error = await expectFailure(await runAction({ inputs: inputs() }))
     expect(error).toContain(
       'answered HTTP 429 (rate limited) after 3 attempts; retry later or use a mirror'
     )
-    expect(server.requests(LTS_X86)).toHaveLength(3)
+    expect(g.server.requests(LTS_X86)).toHaveLength(3)
   })
 
   it('a connection dropped mid-body once: retried from the start; exactly the verified files are cached and bundled', async () => {
     fault({ path: LTS_X86, kind: 'drop-mid-body', times: 1 })
-    server.resetRequests()
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    g.server.resetRequests()
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     const run = await runAction({ inputs: inputs(), toolCache })
     expect(run.exitCode).toBe(0)
-    expect(server.requests(LTS_X86)).toHaveLength(2)
+    expect(g.server.requests(LTS_X86)).toHaveLength(2)
     // Nothing of the broken attempt survives: the bundle and the cache entry hold exactly the
     // archive's files with their generated digests, and no staging directory is left.
-    const want = release.archives['latest-lts-x86_64']!.files
+    const want = g.release.archives['latest-lts-x86_64']!.files
     const files = JSON.parse(run.outputs['files']!) as Array<{
       name: string
       sha256: string
@@ -164,7 +135,7 @@ describe('release server faults', () => {
     const error = await expectFailure(await runAction({ inputs: inputs() }))
     expect(error).toMatch(
       new RegExp(
-        `^could not download hook_latest-lts-x86_64.tar.gz from ${server.url}/\\S+ after 3 attempts: `
+        `^could not download hook_latest-lts-x86_64.tar.gz from ${g.server.url}/\\S+ after 3 attempts: `
       )
     )
   })
@@ -173,9 +144,9 @@ describe('release server faults', () => {
     'a %s body: the SHA-512 check fails naming asset, expected and actual digest; nothing cached',
     async kind => {
       fault({ path: LTS_X86, kind })
-      const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+      const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
       const error = await expectFailure(await runAction({ inputs: inputs(), toolCache }))
-      const expected = release.assets['hook_latest-lts-x86_64.tar.gz']!.sha512
+      const expected = g.release.assets['hook_latest-lts-x86_64.tar.gz']!.sha512
       expect(error).toMatch(
         new RegExp(
           `^hook_latest-lts-x86_64.tar.gz failed verification: checksum.txt says sha512 ${expected} but \\S+ gave [0-9a-f]{128}; the download is corrupt or the release changed, retry$`
@@ -198,7 +169,7 @@ describe('release server faults', () => {
       const run = await runAction({ inputs: inputs({ 'download-timeout': '2' }) })
       const error = await expectFailure(run)
       expect(error).toBe(
-        `downloading hook_latest-lts-x86_64.tar.gz from ${server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz took longer than download-timeout (2 s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`
+        `downloading hook_latest-lts-x86_64.tar.gz from ${g.server.url}/releases/v0.11.1/hook_latest-lts-x86_64.tar.gz took longer than download-timeout (2 s): the server is stalled or too slow; retry, raise download-timeout or use a mirror (download-url)`
       )
       expect(run.ms).toBeLessThan(15_000)
     }
@@ -209,7 +180,7 @@ describe('release server faults', () => {
       await runAction({ inputs: inputs({ 'hook-version': 'v9.9.9' }) })
     )
     expect(error).toBe(
-      `checksum.txt of tinkerbell/hook v9.9.9 not found: ${server.url}/releases/v9.9.9/checksum.txt answered HTTP 404; check the version, the repository and download-url`
+      `checksum.txt of tinkerbell/hook v9.9.9 not found: ${g.server.url}/releases/v9.9.9/checksum.txt answered HTTP 404; check the version, the repository and download-url`
     )
   })
 
@@ -229,7 +200,7 @@ async function oddRelease(
   archives: Record<string, Buffer>,
   checksum?: string
 ): Promise<void> {
-  const where = path.join(dir, 'releases', tag)
+  const where = path.join(g.dir, 'releases', tag)
   await mkdir(where, { recursive: true })
   for (const [id, bytes] of Object.entries(archives))
     await writeFile(path.join(where, `hook_${id}.tar.gz`), bytes)
@@ -296,7 +267,7 @@ describe('release content faults', () => {
     ]
   ])('checksum.txt %s', async (_what, text, message) => {
     const t = tag()
-    const where = path.join(dir, 'releases', t)
+    const where = path.join(g.dir, 'releases', t)
     await mkdir(where, { recursive: true })
     if (text !== undefined) await writeFile(path.join(where, 'checksum.txt'), text)
     const error = await expectFailure(await runAction({ inputs: inputs({ 'hook-version': t }) }))
@@ -349,7 +320,7 @@ describe('release content faults', () => {
     async (_what, entries, message) => {
       const t = tag()
       await oddRelease(t, await lts(entries))
-      const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+      const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
       const error = await expectFailure(
         await runAction({ inputs: inputs({ 'hook-version': t }), toolCache })
       )
@@ -427,7 +398,7 @@ describe('hostile and odd archives', () => {
   async function refused(archives: Record<string, Buffer>): Promise<string> {
     const t = tag()
     await oddRelease(t, archives)
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     const error = await expectFailure(
       await runAction({ inputs: inputs({ 'hook-version': t }), toolCache })
     )
@@ -565,7 +536,7 @@ describe('hostile and odd archives', () => {
     const t = tag()
     const big = fileBytes('enospc', 'x86', 'initramfs', 1 << 20)
     await oddRelease(t, await lts([K, { name: I.name, content: big }]))
-    const wrapper = path.join(dir, 'small-temp-node')
+    const wrapper = path.join(g.dir, 'small-temp-node')
     await writeFile(
       wrapper,
       `#!/bin/bash\n# bash, not sh: dash drops INPUT_HOOK-VERSION and the other dashed names from the environment.\nexec unshare --user --map-root-user --mount bash -c 'mount -t tmpfs -o size=256k tmpfs "$RUNNER_TEMP" && exec "$0" "$@"' ${JSON.stringify(process.execPath)} "$@"\n`
@@ -597,14 +568,14 @@ describe('bad input and disk', () => {
     ],
     ['a version ../x', { 'hook-version': '../x' }, /^hook-version "..\/x" is not a hook release/]
   ])('%s', async (_what, extra, message) => {
-    server.resetRequests()
+    g.server.resetRequests()
     const error = await expectFailure(await runAction({ inputs: inputs(extra) }))
     expect(error).toMatch(message)
-    expect(server.requests(/\.tar\.gz$/)).toEqual([])
+    expect(g.server.requests(/\.tar\.gz$/)).toEqual([])
   })
 
   it('a bundle-dir that is a file', async () => {
-    const file = path.join(dir, 'a-file')
+    const file = path.join(g.dir, 'a-file')
     await writeFile(file, 'x')
     const error = await expectFailure(await runAction({ inputs: inputs({ 'bundle-dir': file }) }))
     expect(error).toBe(
@@ -613,7 +584,7 @@ describe('bad input and disk', () => {
   })
 
   it('a bundle-dir that is not empty', async () => {
-    const full = path.join(dir, 'full')
+    const full = path.join(g.dir, 'full')
     await mkdir(full, { recursive: true })
     await writeFile(path.join(full, 'old'), 'x')
     const error = await expectFailure(await runAction({ inputs: inputs({ 'bundle-dir': full }) }))

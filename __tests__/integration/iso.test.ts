@@ -1,47 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { ok, runAction } from '../support/action.js'
-import {
-  generateRelease,
-  isoAsset,
-  readTar,
-  type GeneratedRelease
-} from '../support/hook-release.js'
-import type { TestServer } from '../support/server.js'
-import { startReleaseServer, startWorld, type ReleaseServer, type World } from '../support/world.js'
+import { isoAsset, readTar } from '../support/hook-release.js'
+import { useReleaseGround } from '../support/ground.js'
+import { startWorld, type World } from '../support/world.js'
 
 // Issue 12, input `iso`: the variant's hook-<id>-efi-initrd.iso images join the bundle, fetched,
 // verified against checksum.txt's SHA-512 and cached like the archives' files.
 
-let dir: string
-let server: TestServer
-let ground: ReleaseServer | undefined
-let release: GeneratedRelease
-let removeFault: (() => void) | undefined
-
-beforeAll(async () => {
-  ground = await startReleaseServer('hook-iso-it-')
-  dir = ground.dir
-  server = ground.server
-  release = await generateRelease(ground.releases)
-})
-
-afterEach(() => {
-  removeFault?.()
-  removeFault = undefined
-})
-
-afterAll(async () => {
-  await ground?.stop()
-})
+const g = useReleaseGround('hook-iso-it-')
 
 function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    'hook-version': release.tag,
+    'hook-version': g.release.tag,
     variant,
-    'download-url': `${server.url}/releases`,
+    'download-url': `${g.server.url}/releases`,
     push: 'false',
     iso: 'true',
     ...extra
@@ -52,11 +27,11 @@ const LTS_ISOS = ['latest-lts-aarch64', 'latest-lts-x86_64'].map(isoAsset)
 
 describe('iso: true', () => {
   it('lts: both LTS images, byte for byte, in the files output; cached for the next run', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
-    server.resetRequests()
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
+    g.server.resetRequests()
     const first = ok(await runAction({ inputs: inputs('lts'), toolCache }))
     expect(
-      server
+      g.server
         .requests(/\.iso$/)
         .map(r => path.basename(r.path))
         .sort()
@@ -68,11 +43,11 @@ describe('iso: true', () => {
       sha256: string
     }>
     for (const id of ['latest-lts-aarch64', 'latest-lts-x86_64']) {
-      const iso = release.isos[id]!
+      const iso = g.release.isos[id]!
       const where = path.join(bundle, iso.asset)
       expect((await lstat(where)).isFile()).toBe(true)
       const bytes = await readFile(where)
-      expect(bytes.equals(await readFile(path.join(release.dir, iso.asset)))).toBe(true)
+      expect(bytes.equals(await readFile(path.join(g.release.dir, iso.asset)))).toBe(true)
       expect(files).toContainEqual({ name: iso.asset, size: iso.size, sha256: iso.sha256 })
     }
     // Only the variant's own images: none of the default flavor's.
@@ -80,21 +55,23 @@ describe('iso: true', () => {
     expect(files).toHaveLength(12)
     expect(first.stdout).toMatch(/from 2 archives and 2 ISO images \(0 from the tool cache\)/)
 
-    server.resetRequests()
+    g.server.resetRequests()
     const second = ok(await runAction({ inputs: inputs('lts'), toolCache }))
-    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+    expect(g.server.requests().map(r => r.path)).toEqual([
+      `/releases/${g.release.tag}/checksum.txt`
+    ])
     expect(second.outputs['files']).toBe(first.outputs['files'])
     for (const asset of LTS_ISOS) expect(second.stdout).toContain(`${asset}: tool cache hit`)
-    const sha512 = release.isos['latest-lts-x86_64']!.sha512
+    const sha512 = g.release.isos['latest-lts-x86_64']!.sha512
     expect(await readdir(path.join(toolCache, 'hook-iso_latest-lts-x86_64'))).toEqual([
       `0.0.0-sha512-${sha512.slice(0, 64)}`
     ])
   })
 
   it('a cached image is proved on every hit like an archive: a changed one is fetched again', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
     ok(await runAction({ inputs: inputs('lts'), toolCache }))
-    const iso = release.isos['latest-lts-x86_64']!
+    const iso = g.release.isos['latest-lts-x86_64']!
     const entry = path.join(
       toolCache,
       'hook-iso_latest-lts-x86_64',
@@ -106,30 +83,32 @@ describe('iso: true', () => {
     await rm(path.join(entry, iso.asset))
     await writeFile(path.join(entry, iso.asset), bytes)
 
-    server.resetRequests()
+    g.server.resetRequests()
     const run = ok(await runAction({ inputs: inputs('lts'), toolCache }))
     expect(run.warnings).toEqual([
       `${iso.asset}: ignoring the damaged tool cache entry ${entry} (${iso.asset} no longer has the recorded sha256 ${iso.sha256}); downloading again`
     ])
-    expect(server.requests(/\.iso$/).map(r => path.basename(r.path))).toEqual([iso.asset])
+    expect(g.server.requests(/\.iso$/).map(r => path.basename(r.path))).toEqual([iso.asset])
     const placed = await readFile(path.join(run.outputs['bundle-dir']!, iso.asset))
     expect(createHash('sha256').update(placed).digest('hex')).toBe(iso.sha256)
   })
 
   it('a board without images fails before any download, naming the variants that have them', async () => {
-    server.resetRequests()
+    g.server.resetRequests()
     const run = await runAction({ inputs: inputs('armbian-bcm2711') })
     expect(run.exitCode).toBe(1)
     expect(run.errors).toEqual([
       'iso: true, but variant armbian-bcm2711 has no ISO image in this release; choose one of armbian-bcm2711-all, armbian-meson64-all, armbian-rk35xx-all, armbian-rockchip64-all, armbian-uefi-all, default, default-all, lts, lts-all, or set iso: false'
     ])
-    expect(server.requests().map(r => r.path)).toEqual([`/releases/${release.tag}/checksum.txt`])
+    expect(g.server.requests().map(r => r.path)).toEqual([
+      `/releases/${g.release.tag}/checksum.txt`
+    ])
   })
 
   it('a corrupt image fails verification naming asset and digests; nothing is cached', async () => {
-    const toolCache = await mkdtemp(path.join(dir, 'tc-'))
-    const iso = release.isos['latest-lts-aarch64']!
-    removeFault = server.fault({ path: new RegExp(`${iso.asset}$`), kind: 'corrupt' })
+    const toolCache = await mkdtemp(path.join(g.dir, 'tc-'))
+    const iso = g.release.isos['latest-lts-aarch64']!
+    g.fault({ path: new RegExp(`${iso.asset}$`), kind: 'corrupt' })
     const run = await runAction({ inputs: inputs('lts'), toolCache })
     expect(run.exitCode).toBe(1)
     expect(run.errors).toHaveLength(1)

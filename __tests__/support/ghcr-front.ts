@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import * as http from 'node:http'
 import type * as net from 'node:net'
+import { forward } from './registry.js'
 
 export interface GhcrFrontOptions {
   /** Usernames and the passwords that get push tokens. */
@@ -118,30 +119,10 @@ export async function startGhcrFront(
   ): void => {
     const headers = { ...req.headers, host: target.host }
     delete headers.authorization
-    const upstream = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      upRes => {
-        const out = { ...upRes.headers }
-        if (typeof out.location === 'string') {
-          const abs = new URL(out.location, registryUrl)
-          if (abs.host === target.host) out.location = `${url}${abs.pathname}${abs.search}`
-        }
-        if (
-          repository !== undefined &&
-          req.method === 'PUT' &&
-          /\/manifests\//.test(req.url ?? '') &&
-          upRes.statusCode === 201
-        )
-          created.add(repository)
-        res.writeHead(upRes.statusCode ?? 502, out)
-        upRes.pipe(res)
-      }
-    )
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502)
-      res.end()
+    forward(req, res, registryUrl, url, headers, status => {
+      const manifestPut = req.method === 'PUT' && /\/manifests\//.test(req.url ?? '')
+      if (repository !== undefined && manifestPut && status === 201) created.add(repository)
     })
-    req.pipe(upstream)
   }
 
   const server = http.createServer((req, res) => {

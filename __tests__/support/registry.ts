@@ -322,12 +322,45 @@ export interface FaultProxyOptions {
   onRequest?: (method: string, path: string) => void | Promise<void>
 }
 
+/**
+ * Passes one request on to the registry at `targetUrl` and its answer back, with the registry's
+ * own Locations rewritten to `publicUrl` (the proxy's address), so uploads come back through it.
+ * `onAnswer` sees each answer's status first.
+ */
+export function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  targetUrl: string,
+  publicUrl: string,
+  headers: http.IncomingHttpHeaders,
+  onAnswer?: (status: number) => void
+): void {
+  const target = new URL(targetUrl)
+  const upstream = http.request(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+    upRes => {
+      const out = { ...upRes.headers }
+      if (typeof out.location === 'string') {
+        const abs = new URL(out.location, targetUrl)
+        if (abs.host === target.host) out.location = `${publicUrl}${abs.pathname}${abs.search}`
+      }
+      onAnswer?.(upRes.statusCode ?? 502)
+      res.writeHead(upRes.statusCode ?? 502, out)
+      upRes.pipe(res)
+    }
+  )
+  upstream.on('error', () => {
+    if (!res.headersSent) res.writeHead(502)
+    res.end()
+  })
+  req.pipe(upstream)
+}
+
 export async function startFaultProxy(
   targetUrl: string,
   rules: FaultRule[],
   options: FaultProxyOptions = {}
 ): Promise<FaultProxy> {
-  const target = new URL(targetUrl)
   const hitCounts = rules.map(() => 0)
   const requests: string[] = []
   const sockets = new Set<net.Socket>()
@@ -394,32 +427,7 @@ export async function startFaultProxy(
       })
       return
     }
-    const upstream = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method,
-        path: reqPath,
-        headers: req.headers
-      },
-      upRes => {
-        const headers = { ...upRes.headers }
-        const loc = headers.location
-        if (typeof loc === 'string') {
-          const abs = new URL(loc, targetUrl)
-          if (abs.host === target.host) {
-            headers.location = `http://${req.headers.host ?? ''}${abs.pathname}${abs.search}`
-          }
-        }
-        res.writeHead(upRes.statusCode ?? 502, headers)
-        upRes.pipe(res)
-      }
-    )
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502)
-      res.end()
-    })
-    req.pipe(upstream)
+    forward(req, res, targetUrl, `http://${req.headers.host ?? ''}`, req.headers)
   }
   server.on('connection', socket => {
     sockets.add(socket)
