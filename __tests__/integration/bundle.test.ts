@@ -23,15 +23,7 @@ beforeAll(async () => {
   rolling = await generateRelease(g.releases, { tag: 'latest', seed: 'rolling-1' })
 })
 
-function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'hook-version': g.release.tag,
-    variant,
-    'download-url': `${g.server.url}/releases`,
-    push: 'false',
-    ...extra
-  }
-}
+const inputs = g.inputs
 
 /** Every entry of the bundle: real files by sha256, links by target. */
 async function describeBundle(bundleDir: string): Promise<Record<string, string>> {

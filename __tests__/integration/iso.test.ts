@@ -12,16 +12,8 @@ import { startWorld, type World } from '../support/world.js'
 
 const g = useReleaseGround('hook-iso-it-')
 
-function inputs(variant: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'hook-version': g.release.tag,
-    variant,
-    'download-url': `${g.server.url}/releases`,
-    push: 'false',
-    iso: 'true',
-    ...extra
-  }
-}
+const inputs = (variant: string, extra: Record<string, string> = {}): Record<string, string> =>
+  g.inputs(variant, { iso: 'true', ...extra })
 
 const LTS_ISOS = ['latest-lts-aarch64', 'latest-lts-x86_64'].map(isoAsset)
 

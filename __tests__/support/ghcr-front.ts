@@ -7,7 +7,7 @@
 // registry unchanged.
 import { randomBytes } from 'node:crypto'
 import * as http from 'node:http'
-import type * as net from 'node:net'
+import { listenOnLoopback } from './loopback.js'
 import { forward } from './registry.js'
 
 export interface GhcrFrontOptions {
@@ -49,7 +49,6 @@ export async function startGhcrFront(
   const tokens = new Map<string, Grant>()
   const tokenRequests: string[] = []
   const requests: string[] = []
-  const sockets = new Set<net.Socket>()
   let url = ''
 
   const send = (
@@ -176,26 +175,14 @@ export async function startGhcrFront(
       proxy(req, res, repository)
     })()
   })
-  server.on('connection', socket => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const addr = server.address() as net.AddressInfo
-  const host = `127.0.0.1:${addr.port}`
+  const { port, stop } = await listenOnLoopback(server)
+  const host = `127.0.0.1:${port}`
   url = `http://${host}`
   return {
     url,
     host,
     tokenRequests,
     requests,
-    stop: () =>
-      new Promise<void>(resolve => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      })
+    stop
   }
 }

@@ -8,6 +8,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { listenOnLoopback } from './loopback.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -363,7 +364,6 @@ export async function startFaultProxy(
 ): Promise<FaultProxy> {
   const hitCounts = rules.map(() => 0)
   const requests: string[] = []
-  const sockets = new Set<net.Socket>()
   let gate: Promise<void> = Promise.resolve()
 
   const server = http.createServer((req, res) => {
@@ -429,26 +429,13 @@ export async function startFaultProxy(
     }
     forward(req, res, targetUrl, `http://${req.headers.host ?? ''}`, req.headers)
   }
-  server.on('connection', socket => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr ? addr.port : 0
+  const { port, stop } = await listenOnLoopback(server)
   const host = `127.0.0.1:${port}`
   return {
     url: `http://${host}`,
     host,
     requests,
     hits: (i: number) => hitCounts[i] ?? 0,
-    stop: () =>
-      new Promise<void>(resolve => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      })
+    stop
   }
 }
