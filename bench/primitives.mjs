@@ -6,13 +6,25 @@
 // the whole process), and the sums are printed as one line of JSON. What a cold run spends above
 // this sum is overhead (see CONTRIBUTING.md, "Where a cold run's CPU goes").
 //
-// Inflate runs in pieces of PRIMITIVES_INFLATE_CHUNK bytes (default 512 KiB, the action's
-// INFLATE_CHUNK in src/archive.ts; zlib's own default is 16 KiB, which costs far more).
+// Inflate streams through one zlib handle in pieces of PRIMITIVES_INFLATE_CHUNK bytes (default
+// 512 KiB, the action's INFLATE_CHUNK in src/archives/archive.ts; zlib's own default is 16 KiB,
+// which costs far more), into one output buffer allocated and faulted in before anything is
+// timed and reused for every archive: gunzipSync would fault in a fresh output of the whole
+// archive each time (64 MiB here), and the row would measure page faults, not zlib.
 // Usage: node bench/primitives.mjs <scratch dir> <archive>...
 import { createHash } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeSync
+} from 'node:fs'
 import * as path from 'node:path'
-import { gunzipSync } from 'node:zlib'
+import { constants, createGunzip } from 'node:zlib'
 
 const [scratch, ...archives] = process.argv.slice(2)
 const INFLATE_CHUNK = Number(process.env.PRIMITIVES_INFLATE_CHUNK ?? 512 << 10)
@@ -35,6 +47,43 @@ function timed(what, work) {
   return result
 }
 
+/** The inflated size a gzip member records (ISIZE, its last 4 bytes: the size mod 2^32). */
+function inflatedSize(archive) {
+  const fd = openSync(archive, 'r')
+  try {
+    const trailer = Buffer.alloc(4)
+    readSync(fd, trailer, 0, 4, fstatSync(fd).size - 4)
+    return trailer.readUInt32LE(0)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Inflates `compressed` into `out` (which must be large enough), INFLATE_CHUNK bytes of output
+ * per zlib call, as node:zlib's own streams call it; returns the inflated bytes (a view of out).
+ */
+function inflateInto(compressed, out) {
+  const gunzip = createGunzip()
+  const handle = gunzip._handle
+  const state = gunzip._writeState
+  let inOff = 0
+  let inLen = compressed.length
+  let outOff = 0
+  for (;;) {
+    const room = Math.min(INFLATE_CHUNK, out.length - outOff)
+    if (room === 0) throw new Error('the inflated archive is larger than its recorded size')
+    handle.writeSync(constants.Z_FINISH, compressed, inOff, inLen, out, outOff, room)
+    const [availOut, availIn] = state
+    outOff += room - availOut
+    inOff += inLen - availIn
+    inLen = availIn
+    if (availOut !== 0) break
+  }
+  gunzip.close()
+  return out.subarray(0, outOff)
+}
+
 /** The regular files of a tar stream (ustar / GNU, as hook's archives are): name and bytes. */
 function* entries(tarBytes) {
   for (let at = 0; at + BLOCK <= tarBytes.length;) {
@@ -50,12 +99,16 @@ function* entries(tarBytes) {
   }
 }
 
+// One output buffer for every archive, faulted in before anything is timed (+ 1 MiB: room for
+// the last piece to show that nothing follows).
+const inflateOut = Buffer.alloc(Math.max(...archives.map(inflatedSize)) + (1 << 20))
+
 const wallStarted = process.hrtime.bigint()
 for (const archive of archives) {
   const compressed = readFileSync(archive)
   compressedBytes += compressed.length
   timed('sha512', () => createHash('sha512').update(compressed).digest('hex'))
-  const tarBytes = timed('inflate', () => gunzipSync(compressed, { chunkSize: INFLATE_CHUNK }))
+  const tarBytes = timed('inflate', () => inflateInto(compressed, inflateOut))
   inflatedBytes += tarBytes.length
   const dir = path.join(scratch, path.basename(archive, '.tar.gz'))
   mkdirSync(dir, { recursive: true })

@@ -9,7 +9,6 @@ import { RECORD } from './archive-cache.js'
 import type { ArchiveFile } from './content.js'
 import { HashedFeed } from './shared-hash.js'
 import type { TarWatch } from './tar-watch.js'
-import { appender } from './write-all.js'
 
 /** Longest file name most file systems accept (NAME_MAX). */
 const NAME_MAX = 255
@@ -129,12 +128,12 @@ async function writeEntry(
   // A failed write (a full disk) lets the entry drain rather than break off: breaking off
   // would close the extractor without its error, and the cause would be lost.
   let failed: unknown
-  // Written and hashed (sha256, on the hashing thread) half a megabyte at a time: each write is
-  // a hand-over to another thread too.
-  const append = appender(out)
-  const feed = new HashedFeed('sha256', bytes =>
-    failed === undefined ? append(bytes).catch((err: unknown) => (failed ??= err)) : undefined
-  )
+  // Hashed (sha256) and written on the hashing thread, half a megabyte at a time: one hand-over
+  // per piece.
+  const feed = new HashedFeed('sha256', () => undefined, {
+    fd: out.fd,
+    failed: err => (failed ??= err)
+  })
   let sha256: string
   try {
     try {
@@ -150,6 +149,8 @@ async function writeEntry(
       throw err
     }
   } finally {
+    // Not before the hashing thread is done writing: the descriptor could be reused meanwhile.
+    await feed.settled()
     await out.close()
   }
   if (failed !== undefined) throw failed

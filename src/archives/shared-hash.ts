@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads'
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
+const { writeSync } = require('node:fs')
 const pairs = new Map()
 const streams = new Map()
 parentPort.on('message', m => {
@@ -20,14 +21,29 @@ parentPort.on('message', m => {
     return
   }
   if (m.open !== undefined) {
-    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair) })
+    streams.set(m.id, { hash: createHash(m.open), buffers: pairs.get(m.pair), fd: m.fd, at: 0 })
     return
   }
   const s = streams.get(m.id)
   if (!s) return
   if (m.index !== undefined) {
-    s.hash.update(s.buffers[m.index].subarray(0, m.length))
-    parentPort.postMessage({ id: m.id, hashed: m.index })
+    const bytes = s.buffers[m.index].subarray(0, m.length)
+    s.hash.update(bytes)
+    let failed
+    if (s.fd !== undefined) {
+      try {
+        for (let done = 0; done < bytes.length; ) {
+          const n = writeSync(s.fd, bytes, done, bytes.length - done, s.at + done)
+          if (n === 0) throw new Error('a write to ' + s.fd + ' took no bytes')
+          done += n
+        }
+        s.at += bytes.length
+      } catch (err) {
+        s.fd = undefined
+        failed = { message: String(err && err.message), code: err.code, syscall: err.syscall, errno: err.errno }
+      }
+    }
+    parentPort.postMessage({ id: m.id, hashed: m.index, failed })
     return
   }
   streams.delete(m.id)
@@ -58,6 +74,18 @@ interface Stream {
   /** Resolvers of the updates not yet hashed, in order. */
   updates: Array<{ resolve: () => void; reject: (err: Error) => void }>
   end?: { resolve: (hex: string) => void; reject: (err: Error) => void }
+  /** Told once when a write to the stream's file failed; nothing more is written to it. */
+  writeFailed?: (err: Error) => void
+}
+
+/**
+ * A file the hashing thread writes each buffer to (positional writes from offset 0, after it has
+ * hashed them): one hand-over per buffer instead of a second one to the threadpool. `failed`
+ * hears of the first failed write (a full disk); the hashing goes on.
+ */
+export interface FeedFile {
+  fd: number
+  failed: (err: Error) => void
 }
 
 let worker: Worker | undefined
@@ -69,8 +97,8 @@ let nextId = 0
 /**
  * Gathers a stream's bytes into two shared buffers of FEED bytes used in turn: a full one is
  * hashed on the hashing thread and handed to `pass` (gunzip, a file), while the other fills; it
- * is refilled once both are done with it. Nothing is allocated per piece, and the copy into the
- * buffer is the only one.
+ * is refilled once both are done with it. No memory is allocated per piece (two views), and
+ * the copy into the buffer is the only one.
  */
 export class HashedFeed {
   private readonly id = nextId++
@@ -78,10 +106,10 @@ export class HashedFeed {
   private readonly worker: Worker
   private readonly pair: Pair
   private readonly stream: Stream = { updates: [] }
+  private ended?: Promise<unknown>
   private readonly free: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()]
   private current = 0
   private filled = 0
-  private ended = false
 
   /**
    * `pass` gets each buffer's bytes in order, and returns a promise that settles once it has
@@ -89,7 +117,8 @@ export class HashedFeed {
    */
   constructor(
     algorithm: 'sha256' | 'sha512',
-    private readonly pass: (bytes: Buffer) => Promise<unknown> | undefined
+    private readonly pass: (bytes: Buffer) => Promise<unknown> | undefined,
+    file?: FeedFile
   ) {
     this.pair = idlePairs.pop() ?? newPair()
     const w = hasher()
@@ -98,18 +127,24 @@ export class HashedFeed {
       w.postMessage({ pair: this.pair.id, buffers: this.pair.shared })
       this.pair.known = w
     }
+    if (file) this.stream.writeFailed = file.failed
     streams.set(this.id, this.stream)
     w.ref()
-    w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id })
+    w.postMessage({ id: this.id, open: algorithm, pair: this.pair.id, fd: file?.fd })
   }
 
   /**
    * Takes the next bytes. Returns a promise, to be awaited before the next push, only when a
-   * buffer was passed on: most pushes (64 KiB pieces) just copy, and allocate nothing.
+   * buffer was passed on: most pushes (64 KiB pieces) just copy.
    */
   push(chunk: Buffer): Promise<void> | undefined {
     for (let at = 0; at < chunk.length;) {
-      const copied = chunk.copy(this.pair.buffers[this.current]!, this.filled, at)
+      const copied = Math.min(chunk.length - at, FEED - this.filled)
+      // fill() with a buffer of exactly the range's length is one memcpy; copy() and set() into
+      // a SharedArrayBuffer take V8's element-wise relaxed copy, 3-4 times slower.
+      this.pair.buffers[this.current]!.subarray(this.filled, this.filled + copied).fill(
+        chunk.subarray(at, at + copied)
+      )
       at += copied
       this.filled += copied
       if (this.filled === FEED) {
@@ -129,16 +164,24 @@ export class HashedFeed {
 
   /** Abandons the stream: nothing more is hashed or passed on. */
   discard(): void {
-    if (this.ended) return
+    if (this.ended !== undefined) return
     this.end(false).catch(() => undefined)
   }
 
+  /**
+   * Settles once the hashing thread is done with this stream (after digest or discard): until
+   * then it may still write to the stream's file, whose descriptor must stay open.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([this.ended, ...this.free])
+  }
+
   private end(digest: boolean): Promise<string> {
-    this.ended = true
     const ended = new Promise<string>((resolve, reject) => {
       this.stream.end = { resolve, reject }
       this.post(reject, { id: this.id, digest })
     })
+    this.ended = ended
     // The buffers go back to the pool only once nobody reads them any more.
     void Promise.allSettled([ended, ...this.free]).then(() => idlePairs.push(this.pair))
     return ended
@@ -181,10 +224,16 @@ function hasher(): Worker {
   const w = new Worker(WORKER_SOURCE, { eval: true })
   worker = w
   w.unref()
-  w.on('message', (m: { id: number; hashed?: number; digest?: string }) => {
+  w.on('message', (m: { id: number; hashed?: number; digest?: string; failed?: object }) => {
     const stream = streams.get(m.id)
     if (!stream) return
     if (m.hashed !== undefined) {
+      if (m.failed) {
+        // As fs would have thrown it: the message, code and syscall say what failed.
+        const { message, ...fields } = m.failed as { message: string }
+        stream.writeFailed?.(Object.assign(new Error(message), fields))
+        stream.writeFailed = undefined
+      }
       stream.updates.shift()?.resolve()
       return
     }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
 import { FEED, HashedFeed } from '../../../src/archives/shared-hash.js'
 
 // The hashing thread behind every download: digests must be exactly crypto's, every byte must
@@ -79,6 +82,38 @@ describe('HashedFeed', () => {
     expect(most).toBe(2)
     expect(digest).toBe(expected('sha512', data))
     expect(Buffer.concat(passed).equals(data)).toBe(true)
+  })
+
+  it('writes every byte to the file on the hashing thread, and reports a failed write once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shared-hash-'))
+    try {
+      const data = randomBytes(3 * FEED + 777)
+      const file = path.join(dir, 'out')
+      const fd = openSync(file, 'wx')
+      const failures: Error[] = []
+      const f = new HashedFeed('sha256', () => undefined, { fd, failed: e => failures.push(e) })
+      for (const chunk of pieces(data, [70_000, 1])) await f.push(chunk)
+      expect(await f.digest()).toBe(expected('sha256', data))
+      await f.settled()
+      closeSync(fd)
+      expect(failures).toEqual([])
+      expect(readFileSync(file).equals(data)).toBe(true)
+      // A descriptor open only for reading: every write fails; the digest is still exact.
+      const readOnly = openSync(file, 'r')
+      const g = new HashedFeed('sha512', () => undefined, {
+        fd: readOnly,
+        failed: e => failures.push(e)
+      })
+      await g.push(data)
+      expect(await g.digest()).toBe(expected('sha512', data))
+      await g.settled()
+      closeSync(readOnly)
+      expect(failures).toHaveLength(1)
+      expect(failures[0]).toMatchObject({ code: 'EBADF', syscall: 'write' })
+      expect(failures[0]!.message).toMatch(/^EBADF: bad file descriptor, write$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('abandons a stream without harm to the next ones', async () => {
