@@ -51803,11 +51803,11 @@ async function moveTags(r, digest, tags, opts = {}) {
     }
 }
 /**
- * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code
- * or a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the repository
- * with the same credentials (pushed the bundle, moved other tags), that is the tag's own rule
- * (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub: 403
- * denied; ECR: 400 tag invalid; Harbor: 412 precondition).
+ * Why `notMoved[0]` did not move, with the lists. A registry that answers with an error code or
+ * a 4xx status (not 401, not a transient failure) refused that tag: after this run wrote to the
+ * repository with the same credentials (pushed the bundle, moved other tags), that is the tag's
+ * own rule (a tag immutability rule, a protected tag), whatever code it comes with (Docker Hub:
+ * 403 denied; ECR: 400 tag invalid; Harbor: 412 precondition).
  */
 function tagFailure(r, f) {
     const lists = `moved to ${f.digest}: ${f.moved.length > 0 ? f.moved.join(', ') : 'no tag'}; not moved: ${f.notMoved.join(', ')}`;
@@ -51816,7 +51816,7 @@ function tagFailure(r, f) {
         !/\b401\b|unauthorized|credential not found/i.test(f.stderr) &&
         !isTransient(f.stderr);
     if (r.image.kind !== 'registry' || !refusal)
-        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts).message}; ${lists}`;
+        return `${registryError(r.image, r.username, 'tag in', f.stderr, f.attempts, r.password === '').message}; ${lists}`;
     const { registry: where, name } = r.image;
     const tag = f.notMoved[0];
     const detail = firstError(f.stderr);

@@ -21,7 +21,7 @@ import {
   buildOrasRelease,
   type BuildOrasReleaseOptions
 } from '../support/oras-release.js'
-import { startFaultProxy, type FaultRule } from '../support/registry.js'
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/registry.js'
 import { startWorld, type World } from '../support/world.js'
 
 // Issue 5, the push side: registry and oras faults against the real registry (behind a fault
@@ -54,6 +54,23 @@ function push(
   env: Record<string, string> = {}
 ): Promise<ActionRun> {
   return runAction({ inputs, env: { HOME: home, ...env }, watchArgv: [AUTH.password] })
+}
+
+/**
+ * A push of `inputs` to `repo` through a fault proxy applying `rules`; the proxy is stopped
+ * before this returns (its host stays in the error lines to compare).
+ */
+async function pushThrough(
+  rules: FaultRule[],
+  inputs: Record<string, string>,
+  repo: string
+): Promise<{ run: ActionRun; proxy: FaultProxy }> {
+  const proxy = await startFaultProxy(world.registry.url, rules)
+  try {
+    return { run: await push({ ...inputs, image: `${proxy.host}/${repo}` }), proxy }
+  } finally {
+    await proxy.stop()
+  }
 }
 
 async function tagsOf(repo: string): Promise<Record<string, string>> {
@@ -384,18 +401,11 @@ describe('a tag refused part-way', () => {
       ok(await push(world.inputs('lts', {}, repo)))
       const before = await tagsOf(repo)
       const digest = before['v0.11.1-lts']!
-      const proxy = await startFaultProxy(world.registry.url, [
-        refusing('latest', refusal('latest'))
-      ])
-      let run: ActionRun
-      try {
-        run = await push({
-          ...world.inputs('lts', { latest: 'true' }, repo),
-          image: `${proxy.host}/${repo}`
-        })
-      } finally {
-        await proxy.stop()
-      }
+      const { run, proxy } = await pushThrough(
+        [refusing('latest', refusal('latest'))],
+        world.inputs('lts', { latest: 'true' }, repo),
+        repo
+      )
       expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
         exitCode: 1,
         errors: 1
@@ -426,18 +436,11 @@ describe('a tag refused part-way', () => {
       // stable names another variant: it must stay there.
       ok(await push(world.inputs('armbian-uefi', { tags: 'stable', format }, repo)))
       const before = await tagsOf(repo)
-      const proxy = await startFaultProxy(world.registry.url, [
-        refusing('stable', refusal('stable'))
-      ])
-      let run: ActionRun
-      try {
-        run = await push({
-          ...world.inputs('lts', { tags: 'stable', format }, repo),
-          image: `${proxy.host}/${repo}`
-        })
-      } finally {
-        await proxy.stop()
-      }
+      const { run, proxy } = await pushThrough(
+        [refusing('stable', refusal('stable'))],
+        world.inputs('lts', { tags: 'stable', format }, repo),
+        repo
+      )
       expect({ exitCode: run.exitCode, errors: run.errors.length }).toEqual({
         exitCode: 1,
         errors: 1
@@ -473,16 +476,11 @@ describe('a tag refused part-way', () => {
     const repo = `hook/retag-${++n}`
     ok(await push(world.inputs('lts', {}, repo)))
     const before = await tagsOf(repo)
-    const proxy = await startFaultProxy(world.registry.url, [refusing('latest-lts', denied)])
-    let run: ActionRun
-    try {
-      run = await push({
-        ...world.inputs('lts', { latest: 'true' }, repo),
-        image: `${proxy.host}/${repo}`
-      })
-    } finally {
-      await proxy.stop()
-    }
+    const { run, proxy } = await pushThrough(
+      [refusing('latest-lts', denied)],
+      world.inputs('lts', { latest: 'true' }, repo),
+      repo
+    )
     const error = await expectCleanFailure(run, repo, before)
     expect(error).toContain(
       `${proxy.host} denied moving latest-lts in ${proxy.host}/${repo} (403): the credentials lack push rights on that repository, or the tag is immutable or protected there; moved to ${before['v0.11.1-lts']}: no tag; not moved: latest-lts, latest; `
