@@ -359,17 +359,7 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
         const signal = AbortSignal.any([gone.signal, stopping.signal])
         while (!signal.aborted) {
           entry.bodyBytes += piece.length
-          if (!res.write(piece)) {
-            await new Promise<void>(resolve => {
-              const done = () => {
-                res.off('drain', done)
-                signal.removeEventListener('abort', done)
-                resolve()
-              }
-              res.on('drain', done)
-              signal.addEventListener('abort', done)
-            })
-          }
+          await writePiece(res, piece, signal)
         }
         res.destroy()
         return
@@ -442,17 +432,7 @@ export async function startServer(opts?: { root?: string }): Promise<TestServer>
               if (signal.aborted) throw signal.reason
               const piece = buf.subarray(at, at + step)
               sent += piece.length
-              if (!res.write(piece)) {
-                await new Promise<void>(resolve => {
-                  const done = () => {
-                    res.off('drain', done)
-                    signal.removeEventListener('abort', done)
-                    resolve()
-                  }
-                  res.on('drain', done)
-                  signal.addEventListener('abort', done)
-                })
-              }
+              await writePiece(res, piece, signal)
             }
           }
           res.end()
@@ -628,4 +608,18 @@ export async function startSilentServer(): Promise<{
         for (const socket of sockets) socket.destroy()
       })
   }
+}
+
+/** Writes `piece`, then waits for the socket to drain, or for `signal` to give up waiting. */
+async function writePiece(res: ServerResponse, piece: Buffer, signal: AbortSignal): Promise<void> {
+  if (res.write(piece)) return
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      res.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    res.on('drain', done)
+    signal.addEventListener('abort', done)
+  })
 }
