@@ -512,6 +512,37 @@ async function runPrimitives() {
 }
 
 /**
+ * The cold run's work written as plainly as possible on the action's own libraries
+ * (bench/stack-floor.mjs): @actions/http-client, node:zlib's streaming gunzip, tar-stream,
+ * node:crypto, positional writes; one thread, no checks, no cache. With `receive`, only the
+ * bodies are received: through the library, then straight from a socket into one reused buffer;
+ * the CPU seconds of each go to the row's `receive`.
+ */
+async function runStackFloor({ receive = false } = {}) {
+  const what = receive ? 'receive' : 'stack-floor'
+  const assets = BENCH_RELEASE.ids.map(id => `hook_${id}.tar.gz`)
+  const dir = await mkdtemp(path.join(scratch, `${what}-`))
+  const r = await measure(
+    process.execPath,
+    [
+      path.join(ROOT, 'bench', 'stack-floor.mjs'),
+      ...(receive ? ['--receive'] : []),
+      dir,
+      `${releaseUrl(servers.plain, BENCH_RELEASE)}/${BENCH_RELEASE.tag}`,
+      ...assets
+    ],
+    { server: servers.plain }
+  )
+  try {
+    if (r.code !== 0) throw failed(what, r)
+    if (receive) r.receive = JSON.parse(r.stdout.trim().split('\n').pop()).receiveCpuS
+  } finally {
+    await cleanup(dir)
+  }
+  return r
+}
+
+/**
  * The rows, in table order. `action`: the row runs dist/index.js (its peak RSS and start-up are
  * the action's own, and count for the targets). `release`: which generated release it needs.
  */
@@ -522,6 +553,8 @@ const ROWS = {
   floor: { run: () => runFloor() },
   'node-floor': { run: () => runNodeFloor() },
   primitives: { run: () => runPrimitives() },
+  'stack-floor': { run: () => runStackFloor() },
+  receive: { run: () => runStackFloor({ receive: true }) },
   'cold-capped': { action: true, run: () => runAction('cold-capped', { server: servers.capped }) },
   'baseline-capped': { run: () => runBaseline({ server: servers.capped }) },
   'cold-large': {
@@ -585,6 +618,7 @@ function medians(objects) {
 function summarize(samples) {
   const wall = samples.map(s => s.wallMs / 1000)
   const prims = samples.map(s => s.primitives).filter(Boolean)
+  const received = samples.map(s => s.receive).filter(Boolean)
   const threads = samples.map(s => s.threads).filter(Boolean)
   return {
     ...(prims.length
@@ -598,6 +632,9 @@ function summarize(samples) {
           }
         }
       : {}),
+    // bench/stack-floor.mjs --receive: CPU seconds of receiving through the library and from
+    // a socket into one reused buffer (medians).
+    ...(received.length ? { receiveCpuS: medians(received) } : {}),
     ...(threads.length ? { threadCpuS: medians(threads) } : {}),
     runs: samples.length,
     medianS: round(median(wall)),
@@ -725,6 +762,7 @@ function markdown(result) {
     table(result),
     '',
     ...(result.rows.primitives ? [primitivesLine(result), ''] : []),
+    ...(stackLine(result) ? [stackLine(result), ''] : []),
     `Ratios: ${ratioLine(result)}. Action start-up (spawn to first line on stdout, median over every run of the action): ${fmt(result.startupMs, 0)} ms; bare \`node -e\` start-up: ${fmt(result.nodeStartupMs, 0)} ms. The capped rows' server sends at most ${CAP_BYTES_PER_S / MiB} MiB/s per connection: the release's ${fmt(result.release.compressedMiB, 1)} MiB need ${fmt(result.wireS)} s over ${CONNECTIONS} connections. The large release (cold-large) is ${fmt(result.largeRelease?.compressedMiB, 1)} MiB: every initramfs 4 × larger.`,
     '',
     '| target | measured | limit | met |',
@@ -747,6 +785,29 @@ function primitivesLine(result) {
   const cold = result.rows.cold
   const per = result.coldCpuOverPrimitivesPerRound ?? []
   return `Primitives (bench/primitives.mjs, CPU seconds, median; inflate in ${p.inflateChunk >> 10} KiB pieces): ${parts.join(', ')}; sum ${fmt(p.sumS)} s.${cold ? ` Cold CPU ${fmt(cold.cpuS)} s ÷ primitives ${fmt(p.sumS)} s = ${fmt(result.ratios.coldCpuOverPrimitives)} (per round: ${per.map(x => fmt(x)).join(', ')}).` : ''}`
+}
+
+/**
+ * The stack-floor and receive rows: what the cold run's work costs on the action's libraries
+ * when written as plainly as possible, and what receiving alone costs through them.
+ */
+function stackLine(result) {
+  const floor = result.rows['stack-floor']
+  const received = result.rows.receive?.receiveCpuS
+  const prims = result.rows.primitives?.primitives
+  const cold = result.rows.cold
+  const parts = []
+  if (floor) {
+    parts.push(
+      `Stack floor (bench/stack-floor.mjs: the cold run's work on the same libraries, one thread, no checks, no cache): ${fmt(floor.cpuS)} CPU s, ${fmt(floor.medianS)} s wall, peak RSS ${fmt(floor.peakTreeRssMiB, 1)} MiB${prims ? ` (${fmt(result.ratios.stackFloorCpuOverPrimitives)} × the primitives' sum)` : ''}${cold ? `; cold spends ${fmt(result.ratios.coldCpuOverStackFloorCpu)} × its CPU s` : ''}.`
+    )
+  }
+  if (received) {
+    parts.push(
+      `Receiving the release alone (row receive): ${fmt(received.library)} CPU s through @actions/http-client (node:http), ${fmt(received.socket)} CPU s from a socket into one reused buffer.`
+    )
+  }
+  return parts.join(' ')
 }
 
 function ratioLine(result) {
@@ -904,6 +965,14 @@ async function main() {
           rows.cold && rows.primitives
             ? round(rows.cold.cpuS / rows.primitives.primitives.sumS)
             : null,
+        coldCpuOverStackFloorCpu:
+          rows.cold && rows['stack-floor']
+            ? round(rows.cold.cpuS / rows['stack-floor'].cpuS)
+            : null,
+        stackFloorCpuOverPrimitives:
+          rows['stack-floor'] && rows.primitives
+            ? round(rows['stack-floor'].cpuS / rows.primitives.primitives.sumS)
+            : null,
         warmOverBaseline: ratio('warm', 'baseline'),
         republishOverCold: ratio('republish', 'cold'),
         cappedOverWire: rows['cold-capped'] ? round(rows['cold-capped'].medianS / wireS) : null,
@@ -927,6 +996,7 @@ async function main() {
     log(table(result))
     log('')
     if (result.rows.primitives) log(primitivesLine(result))
+    if (stackLine(result)) log(stackLine(result))
     log(ratioLine(result))
     log(
       `action start-up ${fmt(result.startupMs, 0)} ms (bare node: ${fmt(result.nodeStartupMs, 0)} ms)`
