@@ -51044,7 +51044,7 @@ async function orasCall(r, verb, args, opts = {}) {
         if (delay === undefined || !isTransient(out.stderr)) {
             throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '');
         }
-        const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ');
+        const command = args.slice(0, args[0] === 'manifest' || args[0] === 'blob' ? 2 : 1).join(' ');
         warning(`oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`);
         await new Promise(resolve => setTimeout(resolve, delay));
     }
@@ -51074,6 +51074,32 @@ async function push(r, req) {
     ];
     const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs });
     return parsePushOutput(out.stdout);
+}
+/**
+ * Pushes one file by the digest computed here, untagged: `oras blob push` for a blob,
+ * `oras manifest push` for a manifest of `manifestMediaType`. oras checks the bytes against the
+ * digest as it sends them, so what lands is what was hashed here; returns that digest.
+ */
+async function pushByDigest(r, file, digest, manifestMediaType) {
+    const command = manifestMediaType === undefined
+        ? ['blob', 'push']
+        : ['manifest', 'push', '--media-type', manifestMediaType];
+    const args = [...command, '--descriptor', ...targetFlags(r), `${targetName(r)}@${digest}`, file];
+    const out = await orasCall(r, 'push to', args);
+    const pushed = parseDescriptor(out.stdout);
+    if (pushed !== digest) {
+        throw new ActionError(`oras ${command.slice(0, 2).join(' ')} of ${external_node_path_namespaceObject.basename(file)} printed ${pushed ?? `no descriptor (got ${JSON.stringify(out.stdout.trim().slice(0, 120))})`} for ${digest}; the push state is unknown, check the registry and run again`);
+    }
+    return digest;
+}
+function parseDescriptor(stdout) {
+    try {
+        const digest = JSON.parse(stdout).digest;
+        return typeof digest === 'string' ? digest : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** `oras manifest index create`: the index is pushed and tagged with every tag in one call. */
 async function createIndex(r, req) {
@@ -51338,6 +51364,31 @@ function imageConfig(platform, diffIds, annotations) {
         rootfs: { type: 'layers', diff_ids: diffIds }
     });
 }
+const IMAGE_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+/**
+ * Another platform's manifest, made from the first one's as oras pushed it: the same layers
+ * and annotations, only the config descriptor replaced. Its layers are in the target already,
+ * so pushing it costs one small blob and one manifest, not a second pass over every layer.
+ * Undefined when `first` is not the image manifest this action's push makes. The bytes are
+ * JSON.stringify's of the parsed manifest, so the same first manifest always gives the same
+ * second one (the index digest stays reproducible); they match oras's own encoding except
+ * where Go escapes <, > and & inside annotation values.
+ */
+function manifestWithConfig(first, config) {
+    let manifest;
+    try {
+        manifest = JSON.parse(first);
+    }
+    catch {
+        return undefined;
+    }
+    const old = manifest.config;
+    if (manifest.mediaType !== IMAGE_MANIFEST_MEDIA_TYPE ||
+        old?.mediaType !== image_plan_IMAGE_CONFIG_MEDIA_TYPE)
+        return undefined;
+    manifest.config = { mediaType: image_plan_IMAGE_CONFIG_MEDIA_TYPE, digest: config.digest, size: config.size };
+    return JSON.stringify(manifest);
+}
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
@@ -51448,6 +51499,7 @@ async function writeLayer(spec, source, dest) {
 
 
 
+
 /** Layer tarballs written at once: one per core, the work is hashing and copying bytes. */
 const LAYER_CONCURRENCY = 2;
 /**
@@ -51460,7 +51512,7 @@ async function publishImage(registry, bundle, annotations, workDir) {
     const dir = external_node_path_namespaceObject.join(workDir, 'image');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const layers = planLayers(bundle.entries);
-    let started = Date.now();
+    const started = Date.now();
     const written = await mapLimit(layers, LAYER_CONCURRENCY, layer => writeLayer(layer, external_node_path_namespaceObject.join(bundle.dir, layer.entry), external_node_path_namespaceObject.join(dir, layer.file)));
     bundle.entries.forEach((entry, i) => {
         const read = written[i].content;
@@ -51469,30 +51521,75 @@ async function publishImage(registry, bundle, annotations, workDir) {
         }
     });
     info(`${layers.length} layers (${bytes(written.reduce((n, w) => n + w.size, 0))}), one per bundle entry, written in ${seconds(Date.now() - started)}, every file's sha256 as checked`);
-    const diffIds = written.map(w => w.digest);
     const annotationFile = external_node_path_namespaceObject.join(workDir, 'image-annotations.json');
     await (0,promises_namespaceObject.writeFile)(annotationFile, JSON.stringify({ $manifest: annotations }, null, 2));
-    const platforms = {};
-    for (const platform of IMAGE_PLATFORMS) {
-        started = Date.now();
-        const config = `config.${platform.os}-${platform.architecture}.json`;
-        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, config), imageConfig(platform, diffIds, annotations));
-        const result = await push(registry, {
-            tags: [],
-            files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
-            cwd: dir,
-            imageConfig: config,
-            annotationFile
-        });
-        platforms[platformName(platform)] = result.digest;
-        info(`${platformName(platform)}: image manifest ${result.digest} pushed untagged in ${seconds(Date.now() - started)}`);
-    }
+    const platforms = await pushPlatforms(registry, dir, {
+        files: layers.map(l => ({ name: l.file, mediaType: IMAGE_LAYER_MEDIA_TYPE })),
+        diffIds: written.map(w => w.digest),
+        annotations,
+        annotationFile
+    });
     const digest = await createIndex(registry, {
         tags: [],
         manifests: Object.values(platforms),
         annotations
     });
     return { digest, platforms };
+}
+/**
+ * One image manifest per platform, untagged. The first is a full `oras push` of every layer;
+ * the others share those layers, already in the target, so each is made from the manifest oras
+ * exported (only the config descriptor differs) and costs one config blob and one manifest
+ * push: no second pass of oras over every layer's bytes.
+ */
+async function pushPlatforms(registry, dir, image) {
+    const platforms = {};
+    const [first, ...others] = IMAGE_PLATFORMS;
+    let started = Date.now();
+    const config = await writeConfig(dir, first, image.diffIds, image.annotations);
+    const exported = external_node_path_namespaceObject.join(dir, 'manifest.pushed.json');
+    const result = await push(registry, {
+        tags: [],
+        files: image.files,
+        cwd: dir,
+        imageConfig: config.file,
+        annotationFile: image.annotationFile,
+        exportManifest: exported
+    });
+    platforms[platformName(first)] = result.digest;
+    pushed(first, result.digest, started);
+    const manifest = (await (0,promises_namespaceObject.readFile)(exported).catch(() => Buffer.alloc(0))).toString('utf8');
+    if (sha256(manifest) !== result.digest) {
+        throw new ActionError(`oras pushed ${result.digest} but exported another manifest (--export-manifest); the other platforms cannot be made from it, no tag was moved: run the step again`);
+    }
+    for (const platform of others) {
+        started = Date.now();
+        const own = await writeConfig(dir, platform, image.diffIds, image.annotations);
+        const text = manifestWithConfig(manifest, own);
+        if (text === undefined) {
+            throw new ActionError(`oras pushed ${result.digest} as something other than an image manifest with an image config; no tag was moved: run the step again`);
+        }
+        const file = external_node_path_namespaceObject.join(dir, `manifest.${platform.os}-${platform.architecture}.json`);
+        await (0,promises_namespaceObject.writeFile)(file, text);
+        await pushByDigest(registry, external_node_path_namespaceObject.join(dir, own.file), own.digest);
+        const digest = await pushByDigest(registry, file, sha256(text), IMAGE_MANIFEST_MEDIA_TYPE);
+        platforms[platformName(platform)] = digest;
+        pushed(platform, digest, started);
+    }
+    return platforms;
+}
+/** Writes a platform's image config beside the layers; its name, digest and size. */
+async function writeConfig(dir, platform, diffIds, annotations) {
+    const text = imageConfig(platform, diffIds, annotations);
+    const file = `config.${platform.os}-${platform.architecture}.json`;
+    await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dir, file), text);
+    return { file, digest: sha256(text), size: Buffer.byteLength(text) };
+}
+function sha256(text) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
+}
+function pushed(platform, digest, started) {
+    info(`${platformName(platform)}: image manifest ${digest} pushed untagged in ${seconds(Date.now() - started)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/publish/oras/releases.ts

@@ -387,6 +387,42 @@ describe('tags move only at the end', () => {
     expect(after).toEqual(before)
     expect(run.outputs['digest']).toBeUndefined()
   })
+
+  // The second platform's manifest is made here from the first's and pushed by digest.
+  it('the second platform manifest refused: fails in one line, every tag where it was', async () => {
+    const { run, before, after, hits } = await failingRepublish('hook/second-refused', [
+      {
+        method: 'PUT',
+        path: /\/manifests\/sha256:/,
+        status: 400,
+        body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}',
+        headers: { 'Content-Type': 'application/json' },
+        after: 1,
+        times: 1
+      }
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/manifest invalid/)
+    expect(run.stdout).toMatch(/linux\/amd64: image manifest sha256:[0-9a-f]{64} pushed untagged/)
+    expect(run.stdout).not.toMatch(/linux\/arm64: image manifest/)
+    expect(hits[0]).toBe(1)
+    expect(after).toEqual(before)
+    expect(run.outputs['digest']).toBeUndefined()
+  })
+
+  it('the second platform manifest answered 500 once: pushed again, lands, as planned', async () => {
+    const { run, before, after, hits } = await failingRepublish('hook/second-retried', [
+      { method: 'PUT', path: /\/manifests\/sha256:/, status: 500, body: '{}', after: 1, times: 1 }
+    ])
+    ok(run)
+    expect(hits[0]).toBe(1)
+    expect(after).not.toEqual(before)
+    const platforms = JSON.parse(run.outputs['platforms']!) as Record<string, string>
+    const arm = await platformImage('v0.11.1-lts', 'linux/arm64', 'hook/second-retried')
+    expect(arm.digest).toBe(platforms['linux/arm64'])
+    expect(arm.config.architecture).toBe('arm64')
+  })
 })
 
 describe('the consumer check can fail', () => {

@@ -293,6 +293,8 @@ export interface FaultRule {
   headers?: Record<string, string>
   /** How many matching requests this rule applies to; default Infinity. */
   times?: number
+  /** How many matching requests pass untouched before the rule applies; default 0. */
+  after?: number
   /**
    * 'respond' (default) answers with status/body/headers; 'reset' destroys the socket; 'hang'
    * never answers (the connection stays open until the proxy stops); 'cut' reads `cutAfter`
@@ -363,6 +365,7 @@ export async function startFaultProxy(
   options: FaultProxyOptions = {}
 ): Promise<FaultProxy> {
   const hitCounts = rules.map(() => 0)
+  const passed = rules.map(() => 0)
   const requests: string[] = []
   let gate: Promise<void> = Promise.resolve()
 
@@ -396,6 +399,12 @@ export async function startFaultProxy(
         Number(req.headers['content-length'] ?? 0) >= (rule.minLength ?? 0) &&
         hitCounts[i]! < (rule.times ?? Infinity)
     )
+    // A rule's first `after` matches go through untouched, as if it did not match.
+    if (index >= 0 && passed[index]! < (rules[index]!.after ?? 0)) {
+      passed[index]! += 1
+      forward(req, res, targetUrl, `http://${req.headers.host ?? ''}`, req.headers)
+      return
+    }
     if (index >= 0) {
       const rule = rules[index]!
       hitCounts[index]! += 1

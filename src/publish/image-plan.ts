@@ -97,3 +97,34 @@ export function imageConfig(
     rootfs: { type: 'layers', diff_ids: diffIds }
   })
 }
+
+export const IMAGE_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json'
+
+/**
+ * Another platform's manifest, made from the first one's as oras pushed it: the same layers
+ * and annotations, only the config descriptor replaced. Its layers are in the target already,
+ * so pushing it costs one small blob and one manifest, not a second pass over every layer.
+ * Undefined when `first` is not the image manifest this action's push makes. The bytes are
+ * JSON.stringify's of the parsed manifest, so the same first manifest always gives the same
+ * second one (the index digest stays reproducible); they match oras's own encoding except
+ * where Go escapes <, > and & inside annotation values.
+ */
+export function manifestWithConfig(
+  first: string,
+  config: { digest: string; size: number }
+): string | undefined {
+  let manifest: Record<string, unknown>
+  try {
+    manifest = JSON.parse(first) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+  const old = manifest.config as { mediaType?: unknown } | undefined
+  if (
+    manifest.mediaType !== IMAGE_MANIFEST_MEDIA_TYPE ||
+    old?.mediaType !== IMAGE_CONFIG_MEDIA_TYPE
+  )
+    return undefined
+  manifest.config = { mediaType: IMAGE_CONFIG_MEDIA_TYPE, digest: config.digest, size: config.size }
+  return JSON.stringify(manifest)
+}

@@ -83,7 +83,7 @@ export async function orasCall(
     if (delay === undefined || !isTransient(out.stderr)) {
       throw registryError(r.image, r.username, verb, out.stderr, attempt, r.password === '')
     }
-    const command = args.slice(0, args[0] === 'manifest' ? 2 : 1).join(' ')
+    const command = args.slice(0, args[0] === 'manifest' || args[0] === 'blob' ? 2 : 1).join(' ')
     core.warning(
       `oras ${command} failed (${firstError(out.stderr)}); attempt ${attempt + 1} in ${delay / 1000} s`
     )
@@ -135,6 +135,41 @@ export async function push(r: Registry, req: PushRequest): Promise<PushResult> {
   ]
   const out = await orasCall(r, 'push to', args, { cwd: req.cwd, backoffMs: req.backoffMs })
   return parsePushOutput(out!.stdout)
+}
+
+/**
+ * Pushes one file by the digest computed here, untagged: `oras blob push` for a blob,
+ * `oras manifest push` for a manifest of `manifestMediaType`. oras checks the bytes against the
+ * digest as it sends them, so what lands is what was hashed here; returns that digest.
+ */
+export async function pushByDigest(
+  r: Registry,
+  file: string,
+  digest: string,
+  manifestMediaType?: string
+): Promise<string> {
+  const command =
+    manifestMediaType === undefined
+      ? ['blob', 'push']
+      : ['manifest', 'push', '--media-type', manifestMediaType]
+  const args = [...command, '--descriptor', ...targetFlags(r), `${targetName(r)}@${digest}`, file]
+  const out = await orasCall(r, 'push to', args)
+  const pushed = parseDescriptor(out!.stdout)
+  if (pushed !== digest) {
+    throw new ActionError(
+      `oras ${command.slice(0, 2).join(' ')} of ${path.basename(file)} printed ${pushed ?? `no descriptor (got ${JSON.stringify(out!.stdout.trim().slice(0, 120))})`} for ${digest}; the push state is unknown, check the registry and run again`
+    )
+  }
+  return digest
+}
+
+function parseDescriptor(stdout: string): string | undefined {
+  try {
+    const digest = (JSON.parse(stdout) as { digest?: unknown }).digest
+    return typeof digest === 'string' ? digest : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export interface IndexRequest {
