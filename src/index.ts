@@ -1,7 +1,7 @@
 import { run } from './main.js'
-import { collectAtomically } from './util/gc.js'
+import { tuneCollections } from './util/gc.js'
 
-collectAtomically()
+tuneCollections()
 // Exit explicitly: a download abandoned by its timeout would otherwise keep the process alive.
 await run()
 process.exit()

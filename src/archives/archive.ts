@@ -11,6 +11,7 @@ import { writeFailure } from '../download/download.js'
 import type { ReleaseArchive } from '../release/catalog.js'
 import { requiredFiles } from '../release/variants.js'
 import { displayUrl } from '../util/display-url.js'
+import { buffered } from '../util/gc.js'
 import { ActionError, describeError } from '../util/errors.js'
 import { bytes, rate, seconds } from '../util/format.js'
 import { fromCache, saveToCache } from './archive-cache.js'
@@ -78,6 +79,7 @@ async function unpack(
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         received += chunk.length
+        buffered(chunk.length)
         const full = feed.push(chunk)
         if (full) await full
       }

@@ -5,6 +5,7 @@ import * as tar from 'tar-stream'
 import type { LayerSpec } from './image-plan.js'
 import { HashedFeed } from '../archives/shared-hash.js'
 import { appender } from '../archives/write-all.js'
+import { buffered } from '../util/gc.js'
 
 export interface WrittenLayer {
   /** sha256 of the tar stream: the layer digest, and its diff_id (it is uncompressed). */
@@ -59,6 +60,7 @@ export async function writeLayer(
       const entry = pack.entry({ ...spec.header })
       if (spec.header.type === 'file') {
         for await (const chunk of createReadStream(source, { highWaterMark: CHUNK })) {
+          buffered((chunk as Buffer).length)
           const full = read!.push(chunk as Buffer)
           if (full) await full
           if (!entry.write(chunk as Buffer)) await Promise.race([once(entry, 'drain'), writeFailed])
