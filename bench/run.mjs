@@ -513,19 +513,19 @@ async function runPrimitives() {
 
 /**
  * The cold run's work written as plainly as possible on the action's own libraries
- * (bench/stack-floor.mjs): @actions/http-client, node:zlib's streaming gunzip, tar-stream,
+ * (bench/plain-stack.mjs): @actions/http-client, node:zlib's streaming gunzip, tar-stream,
  * node:crypto, positional writes; one thread, no checks, no cache. With `receive`, only the
  * bodies are received: through the library, then straight from a socket into one reused buffer;
  * the CPU seconds of each go to the row's `receive`.
  */
-async function runStackFloor({ receive = false } = {}) {
-  const what = receive ? 'receive' : 'stack-floor'
+async function runPlain({ receive = false } = {}) {
+  const what = receive ? 'receive' : 'plain-stack'
   const assets = BENCH_RELEASE.ids.map(id => `hook_${id}.tar.gz`)
   const dir = await mkdtemp(path.join(scratch, `${what}-`))
   const r = await measure(
     process.execPath,
     [
-      path.join(ROOT, 'bench', 'stack-floor.mjs'),
+      path.join(ROOT, 'bench', 'plain-stack.mjs'),
       ...(receive ? ['--receive'] : []),
       dir,
       `${releaseUrl(servers.plain, BENCH_RELEASE)}/${BENCH_RELEASE.tag}`,
@@ -553,8 +553,8 @@ const ROWS = {
   floor: { run: () => runFloor() },
   'node-floor': { run: () => runNodeFloor() },
   primitives: { run: () => runPrimitives() },
-  'stack-floor': { run: () => runStackFloor() },
-  receive: { run: () => runStackFloor({ receive: true }) },
+  'plain-stack': { run: () => runPlain() },
+  receive: { run: () => runPlain({ receive: true }) },
   'cold-capped': { action: true, run: () => runAction('cold-capped', { server: servers.capped }) },
   'baseline-capped': { run: () => runBaseline({ server: servers.capped }) },
   'cold-large': {
@@ -632,7 +632,7 @@ function summarize(samples) {
           }
         }
       : {}),
-    // bench/stack-floor.mjs --receive: CPU seconds of receiving through the library and from
+    // bench/plain-stack.mjs --receive: CPU seconds of receiving through the library and from
     // a socket into one reused buffer (medians).
     ...(received.length ? { receiveCpuS: medians(received) } : {}),
     ...(threads.length ? { threadCpuS: medians(threads) } : {}),
@@ -788,18 +788,18 @@ function primitivesLine(result) {
 }
 
 /**
- * The stack-floor and receive rows: what the cold run's work costs on the action's libraries
+ * The plain-stack and receive rows: what the cold run's work costs on the action's libraries
  * when written as plainly as possible, and what receiving alone costs through them.
  */
 function stackLine(result) {
-  const floor = result.rows['stack-floor']
+  const plain = result.rows['plain-stack']
   const received = result.rows.receive?.receiveCpuS
   const prims = result.rows.primitives?.primitives
   const cold = result.rows.cold
   const parts = []
-  if (floor) {
+  if (plain) {
     parts.push(
-      `Stack floor (bench/stack-floor.mjs: the cold run's work on the same libraries, one thread, no checks, no cache): ${fmt(floor.cpuS)} CPU s, ${fmt(floor.medianS)} s wall, peak RSS ${fmt(floor.peakTreeRssMiB, 1)} MiB${prims ? ` (${fmt(result.ratios.stackFloorCpuOverPrimitives)} × the primitives' sum)` : ''}${cold ? `; cold spends ${fmt(result.ratios.coldCpuOverStackFloorCpu)} × its CPU s` : ''}.`
+      `Plain stack (bench/plain-stack.mjs: the cold run's work on the same libraries, one thread, no checks, no cache, V8's defaults): ${fmt(plain.cpuS)} CPU s, ${fmt(plain.medianS)} s wall, peak RSS ${fmt(plain.peakTreeRssMiB, 1)} MiB${prims ? ` (${fmt(result.ratios.plainStackCpuOverPrimitives)} × the primitives' sum)` : ''}${cold ? `; cold spends ${fmt(result.ratios.coldCpuOverPlainStackCpu)} × its CPU s` : ''}.`
     )
   }
   if (received) {
@@ -965,13 +965,13 @@ async function main() {
           rows.cold && rows.primitives
             ? round(rows.cold.cpuS / rows.primitives.primitives.sumS)
             : null,
-        coldCpuOverStackFloorCpu:
-          rows.cold && rows['stack-floor']
-            ? round(rows.cold.cpuS / rows['stack-floor'].cpuS)
+        coldCpuOverPlainStackCpu:
+          rows.cold && rows['plain-stack']
+            ? round(rows.cold.cpuS / rows['plain-stack'].cpuS)
             : null,
-        stackFloorCpuOverPrimitives:
-          rows['stack-floor'] && rows.primitives
-            ? round(rows['stack-floor'].cpuS / rows.primitives.primitives.sumS)
+        plainStackCpuOverPrimitives:
+          rows['plain-stack'] && rows.primitives
+            ? round(rows['plain-stack'].cpuS / rows.primitives.primitives.sumS)
             : null,
         warmOverBaseline: ratio('warm', 'baseline'),
         republishOverCold: ratio('republish', 'cold'),

@@ -1,25 +1,25 @@
-// The floor of the stack: the cold run's work done by the smallest program that uses the same
-// libraries the action uses for it, and nothing else. Every archive is fetched with
-// @actions/http-client (node:http underneath), 4 at a time as the action fetches them; every
-// body piece goes into a SHA-512 on this thread and into node:zlib's streaming gunzip (pieces of
-// the action's INFLATE_CHUNK); tar-stream splits the tar; every file is sha256-hashed and
-// written with positional writes as its pieces arrive. No checks, no tool cache, no worker
-// threads, no retries, no bundle: one process, one thread of JavaScript (zlib and the kernel do
+// The cold run's work written as plainly as possible on the libraries the action uses for it,
+// and nothing else: every archive is fetched with @actions/http-client (node:http underneath),
+// 4 at a time as the action fetches them; every body piece goes into a SHA-512 on this thread
+// and into node:zlib's streaming gunzip (pieces of the action's INFLATE_CHUNK); tar-stream
+// splits the tar; every file is sha256-hashed and written with positional writes as its pieces
+// arrive. No checks, no tool cache, no worker threads, no retries, no bundle, and V8's garbage
+// collection left at its defaults: one process, one thread of JavaScript (zlib and the kernel do
 // what they do for the action too).
 //
-// Its CPU seconds are what the same work costs when it is written as plainly as possible on
-// this stack. The primitives row (bench/primitives.mjs) leaves out what these libraries cost
-// per piece (node:http copies every body piece out of a fresh 64 KiB socket buffer; node:zlib
-// hands a fresh output buffer per piece; every buffer is garbage for V8 to collect), so the
-// gap between the two rows is what the stack itself costs; the gap between this row and cold
-// is what the action adds to it.
+// Its CPU seconds are what the same work costs when the libraries are simply used. The
+// primitives row (bench/primitives.mjs) leaves out what these libraries cost per piece
+// (node:http copies every body piece out of a fresh 64 KiB socket buffer; node:zlib hands a
+// fresh output buffer per piece; every buffer is garbage for V8 to collect), so the gap between
+// the two rows is what the stack costs when used plainly; the gap between this row and cold is
+// what the action adds to that, or saves (src/util/gc.ts, the hashing thread).
 //
 // With `--receive` it only receives the bodies (nothing hashed, inflated or written), first
 // through @actions/http-client, then straight from a socket into one reused buffer (net's
 // `onread`, a bare HTTP/1.1 GET written here for the measurement only), and prints the CPU
 // seconds of each as one line of JSON: what receiving costs through the library against what
 // the kernel's copy alone costs.
-// Usage: node bench/stack-floor.mjs [--receive] <scratch dir> <release url> <asset>...
+// Usage: node bench/plain-stack.mjs [--receive] <scratch dir> <release url> <asset>...
 import { createHash } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { connect } from 'node:net'
