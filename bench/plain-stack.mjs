@@ -14,17 +14,21 @@
 // the two rows is what the stack costs when used plainly; the gap between this row and cold is
 // what the action adds to that, or saves (src/util/gc.ts, the hashing thread).
 //
-// With `--receive` it only receives the bodies (nothing hashed, inflated or written), first
-// through @actions/http-client, then straight from a socket into one reused buffer (net's
-// `onread`, a bare HTTP/1.1 GET written here for the measurement only), and prints the CPU
-// seconds of each as one line of JSON: what receiving costs through the library against what
-// the kernel's copy alone costs.
+// With `--receive` it only receives the bodies (nothing hashed, inflated or written): through
+// @actions/http-client with V8's defaults, then straight from a socket into one reused buffer
+// (net's `onread`, a bare HTTP/1.1 GET written here for the measurement only), then through the
+// library again with the action's garbage-collection settings (src/util/gc.ts, repeated here:
+// no incremental marking, a young-generation collection every 8 MiB; last, since V8 keeps the
+// flags), and prints the CPU seconds of each as one line of JSON: what receiving costs through
+// the library, plainly and as the action runs it, against what the kernel's copy alone costs.
 // Usage: node bench/plain-stack.mjs [--receive] <scratch dir> <release url> <asset>...
 import { createHash } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { connect } from 'node:net'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { createGunzip } from 'node:zlib'
 import { HttpClient } from '@actions/http-client'
 import * as tar from 'tar-stream'
@@ -85,9 +89,26 @@ async function unpack(asset) {
   sha512.digest('hex')
 }
 
+/** Set by tuneCollections(): called with every piece's length, as the action's loops do. */
+let buffered = () => undefined
+
+/** The action's garbage-collection settings (src/util/gc.ts), for the last receive. */
+function tuneCollections() {
+  setFlagsFromString('--no-incremental-marking')
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc')
+  let since = 0
+  buffered = bytes => {
+    since += bytes
+    if (since < 8 << 20) return
+    since = 0
+    gc({ type: 'minor' })
+  }
+}
+
 /** Receives one body through the library, dropping it. */
 async function receive(asset) {
-  for await (const piece of await get(asset)) void piece
+  for await (const piece of await get(asset)) buffered(piece.length)
 }
 
 /** Receives one body straight from a socket into one reused buffer (measurement only). */
@@ -123,7 +144,9 @@ async function timed(work) {
 if (receiveOnly) {
   const library = await timed(receive)
   const socket = await timed(receiveRaw)
-  process.stdout.write(`${JSON.stringify({ receiveCpuS: { library, socket } })}\n`)
+  tuneCollections()
+  const libraryTuned = await timed(receive)
+  process.stdout.write(`${JSON.stringify({ receiveCpuS: { library, socket, libraryTuned } })}\n`)
 } else {
   await timed(unpack)
   rmSync(scratch, { recursive: true, force: true })

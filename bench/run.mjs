@@ -804,7 +804,7 @@ function stackLine(result) {
   }
   if (received) {
     parts.push(
-      `Receiving the release alone (row receive): ${fmt(received.library)} CPU s through @actions/http-client (node:http), ${fmt(received.socket)} CPU s from a socket into one reused buffer.`
+      `Receiving the release alone (row receive): ${fmt(received.library)} CPU s through @actions/http-client (node:http) with V8's defaults, ${fmt(received.libraryTuned)} CPU s with the action's garbage-collection settings (src/util/gc.ts), ${fmt(received.socket)} CPU s from a socket into one reused buffer.`
     )
   }
   return parts.join(' ')
