@@ -7,7 +7,11 @@ async function youngCollections(work: () => void): Promise<number> {
   let count = 0
   const observer = new PerformanceObserver(list => {
     for (const entry of list.getEntries()) {
-      if ((entry.detail as { kind?: number }).kind === constants.NODE_PERFORMANCE_GC_MINOR) count++
+      if (
+        (entry as { detail?: { kind?: number } }).detail?.kind ===
+        constants.NODE_PERFORMANCE_GC_MINOR
+      )
+        count++
     }
   })
   observer.observe({ entryTypes: ['gc'] })
@@ -19,22 +23,23 @@ async function youngCollections(work: () => void): Promise<number> {
 }
 
 describe('garbage collection', () => {
+  // Twenty budgets' worth of bytes, counted: V8 may collect once or twice on its own meanwhile
+  // (jest runs beside the test), never twenty times.
   it('before tuneCollections, counting bytes collects nothing', async () => {
-    // Allocates next to nothing: any collection seen would be the counter's.
     const seen = await youngCollections(() => {
-      for (let i = 0; i < 5; i++) buffered(YOUNG_BUDGET)
+      for (let i = 0; i < 20; i++) buffered(YOUNG_BUDGET)
     })
-    expect(seen).toBe(0)
+    expect(seen).toBeLessThanOrEqual(2)
   })
 
   it('after it, one young-generation collection per YOUNG_BUDGET bytes', async () => {
     tuneCollections()
     const seen = await youngCollections(() => {
-      for (let i = 0; i < 5; i++) buffered(YOUNG_BUDGET)
+      for (let i = 0; i < 20; i++) buffered(YOUNG_BUDGET)
       // Less than a budget in all: no collection for these.
       for (let i = 0; i < 4; i++) buffered(YOUNG_BUDGET / 8)
     })
-    expect(seen).toBeGreaterThanOrEqual(5)
-    expect(seen).toBeLessThanOrEqual(6)
+    expect(seen).toBeGreaterThanOrEqual(20)
+    expect(seen).toBeLessThanOrEqual(22)
   })
 })
