@@ -17,9 +17,8 @@
 // With `--receive` it only receives the bodies (nothing hashed, inflated or written): through
 // @actions/http-client with V8's defaults, then straight from a socket into one reused buffer
 // (net's `onread`, a bare HTTP/1.1 GET written here for the measurement only), then through the
-// library again with the action's garbage-collection settings (src/util/gc.ts, repeated here:
-// no incremental marking, a young-generation collection every 8 MiB; last, since V8 keeps the
-// flags), and prints the CPU seconds of each as one line of JSON: what receiving costs through
+// library again with the action's garbage-collection settings (src/util/gc.ts itself; last,
+// since V8 keeps the flags), and prints the CPU seconds of each as one line of JSON: what receiving costs through
 // the library, plainly and as the action runs it, against what the kernel's copy alone costs.
 // Usage: node bench/plain-stack.mjs [--receive] <scratch dir> <release url> <asset>...
 import { createHash } from 'node:crypto'
@@ -27,11 +26,12 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { connect } from 'node:net'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { createGunzip } from 'node:zlib'
 import { HttpClient } from '@actions/http-client'
 import * as tar from 'tar-stream'
+// The action's own garbage-collection settings, through Node's type stripping (as run.mjs
+// imports the test support); until tuneCollections() runs, buffered() does nothing.
+import { buffered, tuneCollections } from '../src/util/gc.ts'
 
 const args = process.argv.slice(2)
 const receiveOnly = args[0] === '--receive'
@@ -87,23 +87,6 @@ async function unpack(asset) {
   gunzip.end()
   await extracted
   sha512.digest('hex')
-}
-
-/** Set by tuneCollections(): called with every piece's length, as the action's loops do. */
-let buffered = () => undefined
-
-/** The action's garbage-collection settings (src/util/gc.ts), for the last receive. */
-function tuneCollections() {
-  setFlagsFromString('--no-incremental-marking')
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc')
-  let since = 0
-  buffered = bytes => {
-    since += bytes
-    if (since < 8 << 20) return
-    since = 0
-    gc({ type: 'minor' })
-  }
 }
 
 /** Receives one body through the library, dropping it. */
